@@ -1,0 +1,55 @@
+"""Write files so that a reader never sees half of one.
+
+Artists scrub a clip in Maya while a training job rewrites the model next to
+it; a crash or a kill must leave either the old file or the new one. Every
+writer in the package goes through :func:`atomic_path`: it writes a temp file
+in the same folder (same file system, so the rename is atomic) and renames it
+over the target only after it was flushed and closed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+from typing import Iterator
+
+
+@contextlib.contextmanager
+def atomic_path(target: os.PathLike[str] | str, suffix: str | None = None) -> Iterator[Path]:
+    """Yield a temp path to write; rename it onto ``target`` on success.
+
+    Args:
+        target: The final file.
+        suffix: Suffix for the temp file, for writers that pick the format by
+            extension (Keras does). Defaults to the target's own suffix.
+
+    On an exception the temp file is removed and ``target`` is untouched.
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp_suffix = suffix if suffix is not None else target.suffix + ".tmp"
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=tmp_suffix, dir=target.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        with open(tmp, "rb+") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+
+
+def write_bytes(target: os.PathLike[str] | str, data: bytes) -> None:
+    """Atomically replace ``target`` with ``data``."""
+    with atomic_path(target) as tmp:
+        tmp.write_bytes(data)
+
+
+def write_text(target: os.PathLike[str] | str, text: str) -> None:
+    """Atomically replace ``target`` with UTF-8 ``text``."""
+    write_bytes(target, text.encode("utf-8"))

@@ -1,0 +1,58 @@
+"""Readers and writers for BVH, ASF/AMC and the node's CSV layout.
+
+:func:`read_clip` and :func:`write_clip` pick the format from the extension so
+the CLI, the data set builder and the panel share one entry point.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from ..clip import Clip
+from ..errors import MocapError
+
+READABLE = (".bvh", ".amc", ".csv")
+WRITABLE = (".bvh", ".csv")
+
+
+def read_clip(path: os.PathLike[str] | str, **options: Any) -> Clip:
+    """Read any supported motion file.
+
+    Args:
+        path: A ``.bvh``, ``.csv`` or ``.amc`` file. For AMC the skeleton is
+            the ``.asf`` given as ``asf=`` or found beside it (``NN.asf`` for
+            ``NN_MM.amc``, else the only ``.asf`` in the folder).
+        **options: Passed to the format's reader (``scale``, ``preset``,
+            ``drop_first_frame``, ``skeleton``, ``use_cache``, ...).
+    """
+    suffix = Path(path).suffix.lower()
+    if suffix == ".bvh":
+        from .bvh import read_bvh
+
+        return read_bvh(path, **options)
+    if suffix == ".csv":
+        from .csv import read_csv
+
+        return read_csv(path, **options)
+    if suffix == ".amc":
+        from .asfamc import read_amc_clip
+
+        return read_amc_clip(path, **options)
+    raise MocapError(f"unsupported file type {suffix or '(none)'}: expected one of {', '.join(READABLE)}", path=path)
+
+
+def write_clip(clip: Clip, path: os.PathLike[str] | str, **options: Any) -> None:
+    """Write a clip as BVH or CSV (with its skeleton JSON), atomically."""
+    suffix = Path(path).suffix.lower()
+    if suffix == ".bvh":
+        from .bvh import write_bvh
+
+        write_bvh(clip, path, **options)
+    elif suffix == ".csv":
+        from .csv import write_csv
+
+        write_csv(clip, path, **options)
+    else:
+        raise MocapError(f"cannot write {suffix or '(none)'}: expected one of {', '.join(WRITABLE)}", path=path)

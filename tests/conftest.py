@@ -1,0 +1,47 @@
+"""Shared fixtures: where the CMU data is, and clips made on the spot."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests import synth
+
+DATA_HELP = (
+    "set MOCAP_AE_DATA to the CMU data folder (the one holding subjects/NN/...), e.g. "
+    "MOCAP_AE_DATA=../shared/data/cmu, or download subjects with `mocap-ae data fetch 02 05 35 --dest DIR`"
+)
+
+
+def _data_root() -> Path | None:
+    value = os.environ.get("MOCAP_AE_DATA")
+    if value and (Path(value) / "subjects").is_dir():
+        return Path(value)
+    return None
+
+
+@pytest.fixture(scope="session")
+def cmu_root() -> Path:
+    """The CMU data; a failure in CI, a skip with instructions elsewhere."""
+    root = _data_root()
+    if root is None:
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(f"CMU data missing in CI: {DATA_HELP}")
+        pytest.skip(f"CMU data not available: {DATA_HELP}")
+    return root
+
+
+@pytest.fixture(scope="session")
+def cmu_bvh_files(cmu_root: Path) -> list[Path]:
+    """Every shared BVH file, sorted."""
+    files = sorted(cmu_root.glob("subjects/*/*.bvh"))
+    assert files, f"no BVH files under {cmu_root}/subjects"
+    return files
+
+
+@pytest.fixture()
+def clip():
+    """A smooth CMU-shaped synthetic clip, 2 s at 120 fps."""
+    return synth.smooth_clip()
