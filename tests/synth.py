@@ -10,23 +10,16 @@ import numpy as np
 
 from maya_tool import quaternion as quat
 from maya_tool.clip import Clip
+from maya_tool.presets import CMU_JOINT_NAMES, CMU_PARENTS
 from maya_tool.skeleton import Skeleton
 
-CMU_JOINTS = [
-    ("Hips", -1), ("LHipJoint", 0), ("LeftUpLeg", 1), ("LeftLeg", 2), ("LeftFoot", 3), ("LeftToeBase", 4),
-    ("RHipJoint", 0), ("RightUpLeg", 6), ("RightLeg", 7), ("RightFoot", 8), ("RightToeBase", 9),
-    ("LowerBack", 0), ("Spine", 11), ("Spine1", 12), ("Neck", 13), ("Neck1", 14), ("Head", 15),
-    ("LeftShoulder", 13), ("LeftArm", 17), ("LeftForeArm", 18), ("LeftHand", 19), ("LeftFingerBase", 20),
-    ("LeftHandIndex1", 21), ("LThumb", 20), ("RightShoulder", 13), ("RightArm", 24), ("RightForeArm", 25),
-    ("RightHand", 26), ("RightFingerBase", 27), ("RightHandIndex1", 28), ("RThumb", 27),
-]
 
 
 def cmu_like_skeleton(seed: int = 0) -> Skeleton:
     """31 joints with the CMU names and hierarchy, offsets of a plausible size."""
     rng = np.random.default_rng(seed)
-    names = [n for n, _ in CMU_JOINTS]
-    parents = [p for _, p in CMU_JOINTS]
+    names = list(CMU_JOINT_NAMES)
+    parents = list(CMU_PARENTS)
     offsets = rng.normal(0.0, 8.0, size=(len(names), 3))
     offsets[0] = 0.0
     leaves = [j for j in range(len(names)) if j not in parents]
