@@ -37,11 +37,26 @@ def atomic_path(target: os.PathLike[str] | str, suffix: str | None = None) -> It
         yield tmp
         with open(tmp, "rb+") as handle:
             os.fsync(handle.fileno())
+        os.chmod(tmp, _final_mode(target))
         os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise
+
+
+def _final_mode(target: Path) -> int:
+    """Keep an existing file's permissions; else what a plain ``open`` would give.
+
+    ``mkstemp`` creates 0600 files, which would make models and data sets on a
+    shared drive unreadable to the rest of the team.
+    """
+    try:
+        return target.stat().st_mode & 0o7777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 def write_bytes(target: os.PathLike[str] | str, data: bytes) -> None:

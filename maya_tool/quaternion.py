@@ -35,7 +35,7 @@ def normalize(q: ArrayLike, eps: float = 1e-12) -> FloatArray:
 def positive_w(q: ArrayLike) -> FloatArray:
     """Pick the w >= 0 representative so equal rotations have equal numbers."""
     q = np.asarray(q, dtype=np.float64)
-    return np.where(q[..., 3:4] < 0.0, -q, q)
+    return q * np.where(q[..., 3:4] < 0.0, -1.0, 1.0)
 
 
 def continuous(q: ArrayLike, axis: int = 0) -> FloatArray:

@@ -11,7 +11,8 @@ from tests import synth
 
 DATA_HELP = (
     "set MOCAP_AE_DATA to the CMU data folder (the one holding subjects/NN/...), e.g. "
-    "MOCAP_AE_DATA=../shared/data/cmu, or download subjects with `mocap-ae data fetch 02 05 35 --dest DIR`"
+    "MOCAP_AE_DATA=../shared/data/cmu (the BVH conversion of subjects 02, 05-09 and the ASF/AMC of subject 35; "
+    "ASF/AMC of any subject can be downloaded with `mocap-ae data fetch 35 --dest DIR`)"
 )
 
 

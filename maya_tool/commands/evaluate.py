@@ -1,0 +1,158 @@
+"""``mocap-ae evaluate``: a model against the node's noise and classical filters.
+
+Examples::
+
+    mocap-ae evaluate --model models/pose_4to1 --json out.json data/cmu/subjects/02
+    mocap-ae evaluate --model pca:models/pca30.npz --pca-train data/cmu/subjects/05 subjects/02
+    mocap-ae evaluate --report report/ walk.bvh          # noise and filters only
+
+Clips are pooled: the table and the JSON are over every frame of every clip
+given, and the filters' settings are picked on that pool (an oracle, which
+the JSON says).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any, Sequence
+
+from ..clip import Clip
+from ..errors import MocapError
+
+CLIP_SUFFIXES = (".bvh", ".amc", ".csv")
+PCA_PREFIX = "pca:"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("clips", nargs="+", metavar="CLIP", help="motion files (.bvh, .amc, .csv) or folders of them")
+    parser.add_argument(
+        "--model",
+        help="model file or stem (.json/.npz/.keras), or pca:PATH.npz for the PCA baseline; "
+        "omit to evaluate noise and filters only",
+    )
+    parser.add_argument(
+        "--noise", "--sigma", dest="noise", type=float, default=0.05,
+        help="noise per quaternion component, seeded by frame as in the node (default 0.05)",
+    )
+    parser.add_argument("--json", dest="json_out", metavar="OUT", help="write the summary JSON here")
+    parser.add_argument("--report", metavar="DIR", help="write plots (PNG), curves.csv and summary.json into DIR")
+    parser.add_argument(
+        "--report-csv", choices=("joints", "mean", "none"), default="joints",
+        help="curves.csv in the report: every joint (default; ~9 MB per 1,000 frames), the joint mean, or none",
+    )
+    parser.add_argument("--preset", default="auto", choices=("auto", "cmu", "none"), help="reader preset for BVH/AMC")
+    parser.add_argument("--fps", type=float, help="resample every clip to this rate first (match the model's data)")
+    parser.add_argument("--no-baselines", action="store_true", help="skip the Butterworth and Savitzky-Golay sweeps")
+    parser.add_argument(
+        "--cutoffs", type=float, nargs="+", metavar="HZ", help="Butterworth cutoffs to sweep (default 2..12 Hz)"
+    )
+    parser.add_argument(
+        "--pca-train", nargs="+", metavar="PATH",
+        help="fit the pca: model on these files/folders first and save it to its PATH",
+    )
+    parser.add_argument("--pca-components", type=int, default=30, help="components for --pca-train (default 30)")
+
+
+def find_clip_files(paths: Sequence[str | Path]) -> list[Path]:
+    """Files to read: files as given, folders searched recursively, sorted.
+
+    Raises:
+        MocapError: A path that does not exist or a folder with no clips.
+    """
+    files: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in CLIP_SUFFIXES)
+            if not found:
+                raise MocapError(f"no {', '.join(CLIP_SUFFIXES)} files in this folder", path=path)
+            files.extend(found)
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise MocapError("no such file or folder", path=path)
+    return files
+
+
+def read_clips(paths: Sequence[str | Path], preset: str = "auto", fps: float | None = None) -> list[Clip]:
+    """Read every clip under ``paths``; the preset applies to BVH and AMC only."""
+    from ..io import read_clip
+
+    clips = []
+    for path in find_clip_files(paths):
+        options: dict[str, Any] = {"preset": preset} if path.suffix.lower() in (".bvh", ".amc") else {}
+        clip = read_clip(path, **options)
+        clip.source.setdefault("path", str(path))
+        if fps:
+            clip = clip.resample(fps)
+        clips.append(clip)
+    return clips
+
+
+def load_any_model(spec: str, pca_train: Sequence[str] | None = None, pca_components: int = 30,
+                   preset: str = "auto", fps: float | None = None) -> Any:
+    """A model from ``--model``: ``pca:PATH`` (optionally fitted first) or a model file."""
+    if spec.startswith(PCA_PREFIX):
+        from ..baselines import PCA
+
+        path = Path(spec[len(PCA_PREFIX):])
+        if not path.name:
+            raise MocapError("pca: needs a file, e.g. pca:models/pca30.npz")
+        if pca_train:
+            pca = PCA.fit_clips(read_clips(pca_train, preset=preset, fps=fps), pca_components, name=path.stem)
+            pca.save(path)
+            return pca
+        return PCA.load(path)
+    if pca_train:
+        raise MocapError("--pca-train needs --model pca:PATH.npz")
+    try:
+        from ..models.runtime import load_model
+    except ModuleNotFoundError as exc:
+        raise MocapError(f"the model runtime is not available in this installation ({exc.name})") from exc
+    return load_model(spec)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..evaluate import evaluate_many, format_table
+    from ..filters import DEFAULT_CUTOFFS_HZ
+
+    if args.noise < 0:
+        raise MocapError(f"--noise must be 0 or more, got {args.noise}")
+    model = None
+    if args.model:
+        model = load_any_model(args.model, args.pca_train, args.pca_components, args.preset, args.fps)
+    elif args.pca_train:
+        raise MocapError("--pca-train needs --model pca:PATH.npz")
+    clips = read_clips(args.clips, preset=args.preset, fps=args.fps)
+    try:
+        evaluation = evaluate_many(
+            clips,
+            model,
+            sigma=args.noise,
+            baselines=not args.no_baselines,
+            cutoffs=args.cutoffs or DEFAULT_CUTOFFS_HZ,
+        )
+    except ValueError as exc:
+        if isinstance(exc, MocapError):
+            raise
+        raise MocapError(str(exc)) from exc
+    summary = evaluation.summary()
+    name = summary["model"]["name"] if summary["model"] else "none (noise and filters only)"
+    ratio = f", ratio {summary['ratio']:.2f}:1" if summary["ratio"] else ""
+    print(f"{len(clips)} clip(s), {summary['frames']} frames, noise sigma {args.noise:g}, model {name}{ratio}")
+    print(format_table(summary))
+    if summary["butterworth_cutoff_hz"] is not None:
+        print("filter settings picked on these clips (oracle): the baselines' best case")
+    if args.json_out:
+        from ..report import write_summary
+
+        print(f"wrote {write_summary(summary, args.json_out)}")
+    if args.report:
+        from ..report import write_report
+
+        written = write_report(evaluation, args.report, csv=args.report_csv)
+        print(f"wrote {len(written)} files to {args.report}")
+    sys.stdout.flush()
+    return 0

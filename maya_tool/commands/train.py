@@ -1,0 +1,131 @@
+"""``mocap-ae train``: train an autoencoder as a job process.
+
+Prints one JSON event per line on stdout (see :mod:`maya_tool.jobs`), and a
+progress bar on stderr when stderr is a terminal. Give the job as flags or as
+``--spec job.json`` (a :class:`maya_tool.jobs.JobSpec`); flags given beside a
+spec override its fields.
+
+Exit codes: 0 done, 1 error (an ``error`` event says why), 3 cancelled by
+SIGTERM or Ctrl-C after saving a checkpoint (``--resume`` continues it),
+2 bad command line.
+
+Examples::
+
+    mocap-ae train --name pose-v1 --architecture pose data/train.npz --epochs 200 --noise 0.02 0.1
+    mocap-ae train --name temporal-16x --architecture temporal subjects/05 subjects/06 --param high_ratio=true
+    mocap-ae train --spec job.json --events job.events.jsonl
+    mocap-ae train --spec job.json --resume
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from ..errors import MocapError
+
+_SPEC_FLAGS = (
+    "name",
+    "architecture",
+    "output_dir",
+    "epochs",
+    "batch_size",
+    "sparsity",
+    "seed",
+    "fps",
+    "preset",
+    "validation_fraction",
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.epilog = __doc__.split("Examples::", 1)[1] if __doc__ else None
+    parser.add_argument("inputs", nargs="*", metavar="INPUT", help="motion files, folders, or one data set .npz")
+    parser.add_argument("--spec", metavar="JOB.json", help="a job spec (JSON); flags override its fields")
+    parser.add_argument("--name", help="model name: writes NAME.json, NAME.npz, NAME.keras")
+    parser.add_argument("--architecture", choices=("pose", "sparse", "temporal"), help="default: pose")
+    parser.add_argument("-o", "--output-dir", metavar="DIR", help="where the model goes (default: ~/.mocap-ae/models)")
+    parser.add_argument("--epochs", type=int, help="epochs to run (default: 100; early stopping may stop sooner)")
+    parser.add_argument("--batch-size", type=int, help="frames (or windows, temporal) per batch")
+    parser.add_argument(
+        "--noise", type=float, nargs="+", metavar="SIGMA", help="denoising training: a sigma, or LO HI to draw from"
+    )
+    parser.add_argument("--sparsity", type=float, help="L1 activity penalty of the sparse model (default 1e-9)")
+    parser.add_argument("--seed", type=int, help="seed for weights, shuffling, noise and the split (default 0)")
+    parser.add_argument("--fps", type=float, help="resample inputs to this rate")
+    parser.add_argument("--preset", choices=("auto", "cmu", "none"), help="reader preset (default: auto)")
+    parser.add_argument("--validation-fraction", type=float, help="share of clips held out (default 0.1)")
+    parser.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="architecture override, VALUE as JSON (e.g. window=96, original=true, units=[60,30])",
+    )
+    parser.add_argument("--resume", action="store_true", help="continue from this model's checkpoint")
+    parser.add_argument("--job", metavar="ID", help="job id in the events (default: generated)")
+    parser.add_argument("--events", metavar="PATH", help="also append the events to this file")
+    parser.add_argument("--progress-every", type=int, default=10, metavar="N", help="progress event every N batches")
+    parser.add_argument("--checkpoint-every", type=int, default=1, metavar="N", help="checkpoint every N epochs")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar even on a terminal")
+
+
+def _param(text: str) -> tuple[str, Any]:
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise MocapError(f"--param {text!r}: expected KEY=VALUE")
+    try:
+        return key.strip(), json.loads(value)
+    except json.JSONDecodeError:
+        return key.strip(), value
+
+
+def build_spec(args: argparse.Namespace) -> Any:
+    """The job spec from ``--spec`` and the flags (flags win)."""
+    from ..jobs import JobSpec
+
+    data: dict[str, Any] = JobSpec.load(args.spec).to_dict() if args.spec else {}
+    for key in _SPEC_FLAGS:
+        value = getattr(args, key)
+        if value is not None:
+            data[key] = value
+    if args.inputs:
+        data["inputs"] = list(args.inputs)
+    if args.noise is not None:
+        if len(args.noise) > 2:
+            raise MocapError("--noise takes a sigma or LO HI")
+        data["noise"] = args.noise[0] if len(args.noise) == 1 else list(args.noise)
+    if args.param:
+        data["params"] = {**data.get("params", {}), **dict(_param(p) for p in args.param)}
+    if args.resume:
+        data["resume"] = True
+    if "name" not in data:
+        raise MocapError("give --name (or a --spec with a name)")
+    if "inputs" not in data:
+        raise MocapError("give motion files, folders or a data set .npz to train on (or a --spec with inputs)")
+    return JobSpec.from_dict(data, path=args.spec)
+
+
+def run(args: argparse.Namespace) -> int:
+    import sys
+
+    from ..jobs import EventWriter, new_job_id
+
+    job_id = args.job or new_job_id()
+    try:
+        spec = build_spec(args)
+    except MocapError as exc:
+        EventWriter(job_id, sys.stdout, args.events).emit("error", message=str(exc))
+        return 1
+    from ..models.training import train
+
+    return train(
+        spec,
+        job_id=job_id,
+        events=args.events,
+        progress_every=args.progress_every,
+        checkpoint_every=args.checkpoint_every,
+        bar=False if args.no_progress else None,
+    )

@@ -1,0 +1,398 @@
+"""The numpy forward pass: what Maya and the panel run, without TensorFlow.
+
+A trained model is exported as plain float32 arrays (``NAME.npz``) plus a
+layer list in its sidecar (``NAME.json``, key ``network``). This module
+re-implements exactly those layers (normalisation, dense, 1-D convolution
+with TensorFlow's ``same`` padding, nearest-neighbour upsampling and a few
+activations) so a whole clip is reconstructed in one batched pass, in
+milliseconds, inside ``mayapy`` where TensorFlow is rarely installable.
+
+Loading never executes code from a file: the JSON is data, the npz is read
+with ``allow_pickle=False`` and its hash must match the sidecar.
+
+Temporal models see windows of frames. A clip is cut into windows of ``W``
+frames every ``W/2`` frames, padded at both ends by repeating the first and
+last frames, and the outputs are blended with a periodic Hann window whose
+half-overlapping copies sum to one, so every frame is a weighted average of
+the two windows that contain it and no seam shows.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from pathlib import Path
+from typing import Any, Callable, Mapping, Sequence
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .. import quaternion as quat
+from ..clip import Clip
+from ..errors import MocapError, ModelMismatchError
+from . import modelfile
+
+Array = NDArray[np.float32]
+
+KERAS_EPSILON = np.float32(1e-7)
+"""``keras.backend.epsilon()``: the floor of the normalisation's std."""
+
+_CHUNK_VALUES = 1 << 21
+"""Rows per batch are chosen so one batch holds about this many input values."""
+
+
+def _sigmoid(x: Array) -> Array:
+    return (np.float32(0.5) * (np.tanh(np.float32(0.5) * x) + np.float32(1.0))).astype(np.float32)
+
+
+def _elu(x: Array) -> Array:
+    return np.where(x > 0, x, np.expm1(np.minimum(x, 0))).astype(np.float32)
+
+
+ACTIVATIONS: dict[str, Callable[[Array], Array]] = {
+    "linear": lambda x: x,
+    "sigmoid": _sigmoid,
+    "tanh": np.tanh,
+    "relu": lambda x: np.maximum(x, np.float32(0.0)),
+    "elu": _elu,
+}
+"""Activations the runtime implements; architectures use only these."""
+
+
+def same_padding(length: int, kernel: int, stride: int) -> tuple[int, int]:
+    """TensorFlow's ``SAME`` padding (more on the right when odd)."""
+    out = -(-length // stride)
+    total = max((out - 1) * stride + kernel - length, 0)
+    return total // 2, total - total // 2
+
+
+def conv1d(x: Array, kernel: Array, bias: Array | None, stride: int = 1, padding: str = "same") -> Array:
+    """``keras.layers.Conv1D`` on (N, T, Cin) with a (K, Cin, Cout) kernel, as one matmul."""
+    k, cin, cout = kernel.shape
+    if padding == "same":
+        left, right = same_padding(x.shape[1], k, stride)
+        x = np.pad(x, ((0, 0), (left, right), (0, 0)))
+    elif padding != "valid":
+        raise ValueError(f"unsupported padding {padding!r}")
+    if x.shape[1] < k:
+        return np.zeros((x.shape[0], 0, cout), dtype=np.float32)
+    patches = np.lib.stride_tricks.sliding_window_view(x, k, axis=1)[:, ::stride]  # (N, T', Cin, K)
+    n, t = patches.shape[:2]
+    flat = np.ascontiguousarray(patches).reshape(n * t, cin * k)
+    out = flat @ np.ascontiguousarray(kernel.transpose(1, 0, 2)).reshape(cin * k, cout)
+    if bias is not None:
+        out += bias
+    return out.reshape(n, t, cout)
+
+
+def hann_weights(window: int) -> Array:
+    """Periodic Hann shifted half a sample: positive everywhere, and two copies
+    half a window apart sum to exactly one."""
+    t = (np.arange(window, dtype=np.float64) + 0.5) / window
+    return np.sin(np.pi * t).astype(np.float32) ** 2
+
+
+def window_starts(frames: int, window: int) -> tuple[NDArray[np.int64], int]:
+    """Window start rows in the padded clip, and the padded length.
+
+    The clip is padded by ``hop = window // 2`` frames in front, and behind up
+    to the end of the last window, so every real frame lies in two windows.
+    """
+    hop = window // 2
+    count = -(-frames // hop) + 1
+    return np.arange(count, dtype=np.int64) * hop, (count + 1) * hop
+
+
+def make_windows(features: Array, window: int) -> Array:
+    """(F, D) frames -> (n, window, D) half-overlapping windows, edge-padded."""
+    frames = len(features)
+    hop = window // 2
+    starts, padded_len = window_starts(frames, window)
+    index = np.clip(np.arange(padded_len) - hop, 0, frames - 1)
+    padded = features[index]
+    return np.stack([padded[s : s + window] for s in starts]).astype(np.float32)
+
+
+def overlap_add(windows: Array, frames: int) -> Array:
+    """Blend (n, window, D) outputs of :func:`make_windows` back into (frames, D)."""
+    n, window, dim = windows.shape
+    hop = window // 2
+    starts, padded_len = window_starts(frames, window)
+    if len(starts) != n:
+        raise ValueError(f"{n} windows cannot cover {frames} frames (expected {len(starts)})")
+    weights = hann_weights(window)
+    total = np.zeros((padded_len, dim), dtype=np.float64)
+    norm = np.zeros(padded_len, dtype=np.float64)
+    for start, out in zip(starts, windows):
+        total[start : start + window] += weights[:, None] * out
+        norm[start : start + window] += weights
+    return (total[hop : hop + frames] / norm[hop : hop + frames, None]).astype(np.float32)
+
+
+class NumpyModel:
+    """A trained autoencoder, evaluated with numpy only.
+
+    Attributes:
+        name: Model name.
+        architecture: ``pose``, ``sparse`` or ``temporal``.
+        meta: The sidecar dict.
+        joint_names: All J joint names the model was trained on, root first.
+        ratio: Compression ratio against 4 x (J-1) float32 per frame.
+        bits_per_frame: Latent bits per frame as stored.
+        path: The sidecar path.
+        input_size: 4 x (J-1).
+        window: Frames per window (temporal) or None.
+    """
+
+    def __init__(self, meta: Mapping[str, Any], weights: Mapping[str, NDArray[Any]], path: os.PathLike[str] | str):
+        self.meta = dict(meta)
+        self.path = Path(path)
+        self.name = str(meta["name"])
+        self.architecture = str(meta["architecture"])
+        self.joint_names = [str(n) for n in meta["joint_names"]]
+        self.ratio = float(meta["ratio"])
+        self.bits_per_frame = float(meta["bits_per_frame"])
+        layout = meta["input_layout"]
+        self.input_size = int(layout["size"] if isinstance(layout, Mapping) else 4 * (len(self.joint_names) - 1))
+        if self.input_size != 4 * (len(self.joint_names) - 1):
+            raise MocapError(
+                f"input size {self.input_size} does not match {len(self.joint_names)} joints (expected "
+                f"4 x {len(self.joint_names) - 1})",
+                path=self.path,
+            )
+        params = meta.get("params") or {}
+        self.window: int | None = int(meta["window"]) if meta.get("window") else None
+        self.inference = str(params.get("inference", "windows"))
+        self.stride = int(params.get("stride", 1))
+        self.latent_dtype = np.dtype(str(meta.get("latent_dtype", "float32")))
+        self._encoder = list(meta["network"]["encoder"])
+        self._decoder = list(meta["network"]["decoder"])
+        self._weights = {key: np.asarray(value, dtype=np.float32) for key, value in weights.items()}
+        self._check_weights()
+
+    def __repr__(self) -> str:
+        return f"NumpyModel({self.name!r}, {self.architecture}, ratio {self.ratio:g}, {self.path})"
+
+    def _check_weights(self) -> None:
+        npz = self.path.with_suffix(".npz")
+        for spec in self._encoder + self._decoder:
+            kind = spec.get("type")
+            needed = {
+                "normalize": ("mean", "variance"),
+                "dense": ("kernel", "bias"),
+                "conv1d": ("kernel", "bias"),
+                "upsample1d": (),
+            }.get(kind)
+            if needed is None:
+                raise MocapError(f"layer {spec.get('name')!r} has unknown type {kind!r}", path=self.path)
+            if kind in ("dense", "conv1d") and spec.get("activation", "linear") not in ACTIVATIONS:
+                raise MocapError(
+                    f"layer {spec['name']!r} uses activation {spec.get('activation')!r}, which the runtime does not "
+                    f"implement ({', '.join(ACTIVATIONS)})",
+                    path=self.path,
+                )
+            for part in needed:
+                if f"{spec['name']}.{part}" not in self._weights:
+                    raise MocapError(f"weights lack {spec['name']}.{part}", path=npz)
+
+    # ------------------------------------------------------------------ layers
+    def _run(self, layers: Sequence[Mapping[str, Any]], x: Array) -> Array:
+        w = self._weights
+        for spec in layers:
+            kind, name = spec["type"], spec["name"]
+            if kind == "normalize":
+                x = (x - w[f"{name}.mean"]) / np.maximum(np.sqrt(w[f"{name}.variance"]), KERAS_EPSILON)
+            elif kind == "dense":
+                x = ACTIVATIONS[spec.get("activation", "linear")](x @ w[f"{name}.kernel"] + w[f"{name}.bias"])
+            elif kind == "conv1d":
+                out = conv1d(x, w[f"{name}.kernel"], w[f"{name}.bias"], int(spec.get("strides", 1)), spec["padding"])
+                x = ACTIVATIONS[spec.get("activation", "linear")](out)
+            elif kind == "upsample1d":
+                x = np.repeat(x, int(spec["size"]), axis=1)
+            x = x.astype(np.float32, copy=False)
+        return x
+
+    def _batched(self, layers: Sequence[Mapping[str, Any]], x: Array) -> Array:
+        if len(x) == 0:
+            probe = self._run(layers, np.zeros((1,) + x.shape[1:], dtype=np.float32))
+            return np.zeros((0,) + probe.shape[1:], dtype=np.float32)
+        rows = max(1, _CHUNK_VALUES // max(1, int(np.prod(x.shape[1:]))))
+        return np.concatenate([self._run(layers, x[i : i + rows]) for i in range(0, len(x), rows)])
+
+    def encode_features(self, x: NDArray[Any]) -> Array:
+        """Network encoder on model inputs: (N, D), or (N, T, D) for temporal models."""
+        return self._batched(self._encoder, np.asarray(x, dtype=np.float32))
+
+    def decode_features(self, z: NDArray[Any]) -> Array:
+        """Network decoder back to model inputs' layout (raw outputs, not renormalised)."""
+        return self._batched(self._decoder, np.asarray(z, dtype=np.float32))
+
+    def forward(self, x: NDArray[Any]) -> Array:
+        """The raw network output for raw inputs: what Keras ``model.predict`` returns."""
+        return self.decode_features(self.encode_features(x))
+
+    # ------------------------------------------------------------------- clips
+    def check_clip(self, clip: Clip) -> None:
+        """Refuse a clip whose joints differ from the model's, saying which.
+
+        The root's name is not compared: the models never see the root.
+
+        Raises:
+            ModelMismatchError: Naming the clip file and the model.
+        """
+        names = list(clip.skeleton.names)
+        path = clip.source.get("path") if isinstance(clip.source, Mapping) else None
+        if len(names) != len(self.joint_names):
+            raise ModelMismatchError(
+                f"model {self.name!r} expects {len(self.joint_names)} joints ({self.input_size} inputs = 4 x "
+                f"{len(self.joint_names) - 1} non-root joints) but the clip has {len(names)} joints "
+                f"({4 * (len(names) - 1)} inputs)",
+                path=path,
+            )
+        differ = [
+            (i, model_name, clip_name)
+            for i, (model_name, clip_name) in enumerate(zip(self.joint_names[1:], names[1:]), start=1)
+            if model_name != clip_name
+        ]
+        if differ:
+            listed = "; ".join(f"joint {i}: model {m!r}, clip {c!r}" for i, m, c in differ[:5])
+            more = f" and {len(differ) - 5} more" if len(differ) > 5 else ""
+            raise ModelMismatchError(
+                f"model {self.name!r} was trained on other joints: {listed}{more}", path=path
+            )
+
+    def _features(self, joint_rotations: NDArray[Any]) -> Array:
+        rots = np.asarray(joint_rotations)
+        joints = len(self.joint_names) - 1
+        if rots.ndim == 2 and rots.shape[1] == self.input_size:
+            return rots.astype(np.float32)
+        if rots.ndim != 3 or rots.shape[1:] != (joints, 4):
+            raise ModelMismatchError(
+                f"model {self.name!r} expects rotations of shape (frames, {joints}, 4) ({self.input_size} inputs), "
+                f"got {rots.shape}"
+            )
+        return rots.reshape(len(rots), self.input_size).astype(np.float32)
+
+    def _store(self, latent: Array) -> NDArray[Any]:
+        return latent.astype(self.latent_dtype)
+
+    def encode(self, joint_rotations: NDArray[Any]) -> NDArray[Any]:
+        """The latent a clip would be stored as, in the model's latent dtype.
+
+        Shapes: (F, latent) for pose models; (windows, W/stride, channels) for
+        temporal models with windowed inference, (ceil(padded/stride),
+        channels) with whole-clip inference.
+        """
+        x = self._features(joint_rotations)
+        if self.architecture != "temporal":
+            return self._store(self.encode_features(x))
+        assert self.window is not None
+        if len(x) == 0:
+            raise ModelMismatchError(f"model {self.name!r} cannot encode an empty clip")
+        if self.inference == "full":
+            return self._store(self.encode_features(self._pad_full(x)[None])[0])
+        return self._store(self.encode_features(make_windows(x, self.window)))
+
+    def decode(self, latent: NDArray[Any], frames: int | None = None) -> NDArray[np.float64]:
+        """Joint rotations (F, J-1, 4), unit and w >= 0, from :meth:`encode`'s latent.
+
+        Args:
+            latent: As returned by :meth:`encode`.
+            frames: Frames of the clip (temporal models; defaults to the most
+                the latent can cover).
+        """
+        z = np.asarray(latent).astype(np.float32)
+        if self.architecture != "temporal":
+            out = self.decode_features(z)
+        else:
+            assert self.window is not None
+            hop = self.window // 2
+            if self.inference == "full":
+                decoded = self.decode_features(z[None])[0]
+                frames = len(decoded) - 2 * hop if frames is None else frames
+                out = decoded[hop : hop + frames]
+            else:
+                frames = (len(z) - 1) * hop if frames is None else frames
+                out = overlap_add(self.decode_features(z), frames)
+        rots = out.reshape(len(out), len(self.joint_names) - 1, 4).astype(np.float64)
+        return quat.positive_w(quat.normalize(rots))
+
+    def _pad_full(self, x: Array) -> Array:
+        assert self.window is not None
+        hop = self.window // 2
+        total = len(x) + 2 * hop
+        total += -total % self.stride
+        index = np.clip(np.arange(total) - hop, 0, len(x) - 1)
+        return x[index]
+
+    def reconstruct(self, joint_rotations: NDArray[Any]) -> NDArray[np.float64]:
+        """Encode and decode a whole clip in one batch: (F, J-1, 4) -> (F, J-1, 4)."""
+        x = self._features(joint_rotations)
+        if len(x) == 0:
+            return np.zeros((0, len(self.joint_names) - 1, 4))
+        return self.decode(self.encode(x), frames=len(x))
+
+    def apply(self, clip: Clip) -> Clip:
+        """The clip with its joints replaced by the model's reconstruction."""
+        self.check_clip(clip)
+        return clip.with_joint_rotations(self.reconstruct(clip.joint_rotations), model=self.name)
+
+
+_CACHE: dict[Path, tuple[tuple[int, ...], NumpyModel]] = {}
+
+
+def _stamp(*paths: Path) -> tuple[int, ...]:
+    stamp: list[int] = []
+    for p in paths:
+        st = p.stat()
+        stamp += [st.st_mtime_ns, st.st_size]
+    return tuple(stamp)
+
+
+def load_model(path: os.PathLike[str] | str, *, cache: bool = True) -> NumpyModel:
+    """Load a model for the numpy runtime.
+
+    Args:
+        path: The sidecar, the npz, the Keras file or the stem of a model set,
+            or a bare model name searched in :func:`modelfile.default_model_dirs`.
+        cache: Reuse a model already loaded from the same, unchanged files.
+
+    Raises:
+        MocapError: Naming the file, when a file is missing or malformed, or
+            the npz does not match the hash in the sidecar.
+    """
+    json_path = modelfile.find_model(path)
+    for attempt in range(2):
+        meta = modelfile.read_sidecar(json_path)
+        try:
+            npz_path = modelfile.verify_weights(json_path, meta)
+            break
+        except MocapError:
+            # A job may be renaming a new set into place right now.
+            if attempt:
+                raise
+            time.sleep(0.2)
+    key = _stamp(json_path, npz_path)
+    resolved = json_path.resolve()
+    if cache and resolved in _CACHE and _CACHE[resolved][0] == key:
+        return _CACHE[resolved][1]
+    try:
+        with np.load(npz_path, allow_pickle=False) as archive:
+            weights = {name: archive[name] for name in archive.files}
+    except (OSError, ValueError) as exc:
+        raise MocapError(f"cannot read model weights: {exc}", path=npz_path) from None
+    try:
+        model = NumpyModel(meta, weights, json_path)
+    except (KeyError, TypeError, ValueError) as exc:
+        if isinstance(exc, MocapError):
+            raise
+        raise MocapError(f"malformed model sidecar: {exc}", path=json_path) from None
+    if cache:
+        _CACHE[resolved] = (key, model)
+    return model
+
+
+def latent_per_frame(meta: Mapping[str, Any]) -> float:
+    """Latent numbers per frame recorded in a sidecar (for listings)."""
+    return float(meta.get("latent_per_frame", math.nan))

@@ -1,0 +1,368 @@
+"""The csvToMat node's logic, without Maya: inputs -> cached arrays -> matrices.
+
+The tutorial node re-read its CSV and ran Keras on one pose every time the
+frame changed. Here the expensive work happens once per change of input: a
+:class:`ClipEvaluator` loads the clip through the cached CSV loader, runs the
+whole clip through the numpy model in one batch and keeps the result; each
+frame is then a lookup plus a few small matrix products. The plug-in in
+``plug-ins/csvToMat.py`` only moves values between Maya's data block and this
+class, so everything here is tested without Maya.
+
+Frame rule (documented for artists in ``docs/maya.md``): clip frame 0 is the
+first row of the CSV. The ``frame`` input is a clip frame number; a connected
+``time`` input overrides it and is converted with the clip's own rate
+(``seconds * clip fps``), so scene time 0 shows clip frame 0 whatever the
+scene's frame rate. Fractional frames round to the nearest row; frames
+outside the clip clamp to the first or last row.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Hashable
+
+import numpy as np
+from numpy.typing import NDArray
+
+from . import quaternion as quat
+from .clip import Clip
+from .errors import MocapError
+from .modes import MODES, PoseModel, compute_variant, effective_mode, pipeline
+from .skeleton import Skeleton, find_sidecar
+
+FloatArray = NDArray[np.float64]
+
+ClipLoader = Callable[[str], Clip]
+ModelLoader = Callable[[str], PoseModel]
+
+MODEL_SUFFIXES = (".json", ".npz", ".keras")
+
+
+@dataclass(frozen=True)
+class NodeInputs:
+    """The node's inputs that change what the whole clip looks like.
+
+    ``frame`` and ``time`` are not here: they only pick a row.
+    """
+
+    file_path: str = ""
+    model_path: str = ""
+    noise: float = 0.0
+    mode: str = "original"
+    encode: bool = False
+
+    @classmethod
+    def from_mode_index(
+        cls, file_path: str, model_path: str, noise: float, mode_index: int, encode: bool
+    ) -> "NodeInputs":
+        """Build from the enum index a Maya ``mode`` attribute holds."""
+        index = int(mode_index)
+        mode = MODES[index] if 0 <= index < len(MODES) else f"#{index}"
+        return cls(file_path=file_path, model_path=model_path, noise=float(noise), mode=mode, encode=bool(encode))
+
+
+def file_stamp(path: str | os.PathLike[str]) -> tuple[int, int, int] | None:
+    """(mtime_ns, size, inode) of a file, None when it is missing.
+
+    A training job replaces model files by renaming a new file over the old
+    one; the inode and size change even when the mtime resolution is coarse.
+    """
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+
+def model_files(model_path: str | os.PathLike[str]) -> list[Path]:
+    """Every file a model path stands for: the path itself, its sidecar and weights."""
+    path = Path(model_path)
+    stem = path.with_suffix("") if path.suffix.lower() in MODEL_SUFFIXES else path
+    files = [path]
+    for suffix in (".json", ".npz"):
+        candidate = stem.with_name(stem.name + suffix)
+        if candidate not in files:
+            files.append(candidate)
+    return files
+
+
+def _default_clip_loader(path: str) -> Clip:
+    from .io.csv import read_csv
+
+    return read_csv(path, use_cache=True)
+
+
+def _default_model_loader(path: str) -> PoseModel:
+    from .models.runtime import load_model
+
+    return load_model(path)
+
+
+def _mean_angle_deg(reference: Clip, candidate: Clip) -> FloatArray:
+    """Per-frame mean joint angle error (deg), the figure the panel shows too."""
+    from .evaluate import frame_errors
+
+    return np.asarray(frame_errors(reference, candidate).angle_deg, dtype=np.float64).mean(axis=1)
+
+
+@dataclass
+class _Result:
+    """One evaluated variant of a clip: what a frame lookup needs."""
+
+    fps: float
+    root_positions: FloatArray  # (F, 3)
+    rotations: FloatArray  # (F, J, 4)
+    errors_deg: FloatArray  # (F,)
+    skeleton: Skeleton
+
+
+class _LRU:
+    """A tiny least-recently-used cache: a few variants, a few models."""
+
+    def __init__(self, size: int) -> None:
+        self.size = max(1, int(size))
+        self._items: OrderedDict[Hashable, Any] = OrderedDict()
+
+    def get(self, key: Hashable) -> Any:
+        if key in self._items:
+            self._items.move_to_end(key)
+            return self._items[key]
+        return None
+
+    def put(self, key: Hashable, value: Any) -> None:
+        self._items[key] = value
+        self._items.move_to_end(key)
+        while len(self._items) > self.size:
+            self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        self._items.clear()
+
+
+_MODEL_CACHE = _LRU(4)
+"""Models shared by every node in the scene (the A/B rigs use the same file)."""
+
+
+class ClipEvaluator:
+    """Keeps one node's clip evaluated for its current inputs.
+
+    Call :meth:`update` with the inputs on each compute; it is cheap when
+    nothing changed (a few ``os.stat`` calls) and returns an error message
+    only the first time a given broken input is seen, so the host reports
+    each problem once. While broken, the evaluator serves the rest pose and
+    it recovers on the first update after the files change.
+
+    Args:
+        clip_loader: ``path -> Clip``; defaults to the cached CSV loader.
+        model_loader: ``path -> model``; defaults to the numpy runtime.
+        variants: How many evaluated variants to keep, so flipping between
+            modes or noise values does not recompute.
+    """
+
+    def __init__(
+        self,
+        *,
+        clip_loader: ClipLoader | None = None,
+        model_loader: ModelLoader | None = None,
+        variants: int = 4,
+    ) -> None:
+        self._clip_loader = clip_loader or _default_clip_loader
+        self._model_loader = model_loader
+        self._variants = _LRU(variants)
+        self._key: Hashable = None
+        self._result: _Result | None = None
+        self._rest_skeleton: Skeleton | None = None
+        self.error: str | None = None
+        self.inputs = NodeInputs()
+
+    # ------------------------------------------------------------------ state
+    @property
+    def ok(self) -> bool:
+        """Whether a clip is loaded and evaluated for the current inputs."""
+        return self._result is not None
+
+    @property
+    def num_joints(self) -> int:
+        """Elements of ``matOut``: root + joints, or the rest skeleton's count."""
+        if self._result is not None:
+            return int(self._result.rotations.shape[1])
+        if self._rest_skeleton is not None:
+            return self._rest_skeleton.num_joints
+        return 1
+
+    @property
+    def num_frames(self) -> int:
+        return 0 if self._result is None else int(len(self._result.rotations))
+
+    @property
+    def fps(self) -> float:
+        """The clip's rate; 0 when no clip is loaded."""
+        return 0.0 if self._result is None else self._result.fps
+
+    @property
+    def skeleton(self) -> Skeleton | None:
+        """The skeleton of the loaded clip, or the last one known while broken."""
+        return self._result.skeleton if self._result is not None else self._rest_skeleton
+
+    @property
+    def rotations(self) -> FloatArray | None:
+        """(F, J, 4) local rotations currently shown, root included."""
+        return None if self._result is None else self._result.rotations
+
+    @property
+    def root_positions(self) -> FloatArray | None:
+        return None if self._result is None else self._result.root_positions
+
+    # ----------------------------------------------------------------- update
+    def key_for(self, inputs: NodeInputs) -> Hashable:
+        """What the cached arrays depend on: files (path + stamp) and settings."""
+        if not inputs.file_path:
+            return ("empty",)
+        csv = os.path.abspath(inputs.file_path)
+        sidecar = find_sidecar(csv)
+        clip_key = (csv, file_stamp(csv), str(sidecar) if sidecar else None, file_stamp(sidecar) if sidecar else None)
+        if inputs.mode not in MODES:
+            return ("bad-mode", inputs.mode)
+        noisy, encoded = pipeline(inputs.mode, inputs.encode)
+        model_key: Hashable = None
+        if encoded and inputs.model_path:
+            model_key = tuple((str(p), file_stamp(p)) for p in model_files(os.path.abspath(inputs.model_path)))
+        elif encoded:
+            model_key = ("no-model",)
+        sigma = round(float(inputs.noise), 9) if noisy else 0.0
+        return (clip_key, model_key, sigma, effective_mode(inputs.mode, inputs.encode))
+
+    def update(self, inputs: NodeInputs) -> str | None:
+        """Re-evaluate when the inputs or the files behind them changed.
+
+        Returns:
+            The error message to report when this change broke the node, else
+            None (also None when the same error was already returned).
+        """
+        self.inputs = inputs
+        key = self.key_for(inputs)
+        if key == self._key:
+            return None
+        self._key = key
+        result = self._variants.get(key)
+        if result is None:
+            try:
+                result = self._evaluate(inputs)
+            except Exception as exc:  # noqa: BLE001 - any failure must leave the scene usable
+                self._result = None
+                self.error = describe_error(exc)
+                self._remember_rest_skeleton(inputs)
+                return self.error
+        self._result, self.error = result, None
+        if result is not None:
+            self._rest_skeleton = result.skeleton
+            self._variants.put(key, result)
+        return None
+
+    def _evaluate(self, inputs: NodeInputs) -> _Result | None:
+        if not inputs.file_path:
+            return None
+        if inputs.mode not in MODES:
+            raise MocapError(f"unknown mode {inputs.mode!r}: expected one of {', '.join(MODES)}")
+        clip = self._clip_loader(inputs.file_path)
+        if clip.num_frames == 0:
+            raise MocapError("the clip has no frames", path=inputs.file_path)
+        noisy, encoded = pipeline(inputs.mode, inputs.encode)
+        model = None
+        if encoded:
+            if not inputs.model_path:
+                raise MocapError(f"mode {effective_mode(inputs.mode, inputs.encode)!r} needs a model: set modelPath")
+            model = self._load_model(inputs.model_path)
+        variant = compute_variant(clip, inputs.mode, model=model, encode=inputs.encode, sigma=float(inputs.noise))
+        rotations = np.asarray(variant.rotations, dtype=np.float64)
+        if not np.all(np.isfinite(rotations)):
+            raise MocapError("the model produced non-finite rotations", path=inputs.model_path or None)
+        errors = np.zeros(clip.num_frames) if variant is clip else _mean_angle_deg(clip, variant)
+        return _Result(
+            fps=clip.fps,
+            root_positions=np.asarray(clip.root_positions, dtype=np.float64),
+            rotations=rotations,
+            errors_deg=errors,
+            skeleton=clip.skeleton,
+        )
+
+    def _load_model(self, model_path: str) -> PoseModel:
+        path = os.path.abspath(model_path)
+        stamps = tuple((str(p), file_stamp(p)) for p in model_files(path))
+        if all(stamp is None for _, stamp in stamps):
+            raise MocapError("model file not found", path=model_path)
+        loader = self._model_loader or _default_model_loader
+        key = (path, stamps, id(loader))
+        model = _MODEL_CACHE.get(key)
+        if model is None:
+            model = loader(model_path)
+            _MODEL_CACHE.put(key, model)
+        return model
+
+    def _remember_rest_skeleton(self, inputs: NodeInputs) -> None:
+        """Find a skeleton to show the rest pose on when the clip is broken."""
+        if not inputs.file_path:
+            return
+        sidecar = find_sidecar(inputs.file_path)
+        if sidecar is None:
+            return
+        try:
+            self._rest_skeleton = Skeleton.load(sidecar)
+        except Exception:  # noqa: BLE001 - a broken sidecar keeps the last skeleton known
+            return
+
+    # ----------------------------------------------------------------- frames
+    def frame_for_seconds(self, seconds: float) -> float:
+        """Clip frame shown at a scene time: the clip's own rate decides."""
+        return float(seconds) * self.fps if self.fps > 0 else 0.0
+
+    def clip_row(self, frame: float) -> int:
+        """Row for a (fractional) clip frame: nearest, clamped to the clip."""
+        count = self.num_frames
+        if count == 0 or not math.isfinite(frame):
+            return 0
+        return min(max(int(math.floor(float(frame) + 0.5)), 0), count - 1)
+
+    def rest_matrices(self) -> FloatArray:
+        """(J, 4, 4) identity rotations, root at its rest position."""
+        count = self.num_joints
+        out = np.tile(np.eye(4), (count, 1, 1))
+        skeleton = self._rest_skeleton
+        if skeleton is not None and skeleton.num_joints == count:
+            out[0, 3, :3] = skeleton.offsets[0]
+        return out
+
+    def frame_matrices(self, frame: float) -> FloatArray:
+        """(J, 4, 4) Maya row-vector matrices: root with translation, then each joint."""
+        if self._result is None:
+            return self.rest_matrices()
+        row = self.clip_row(frame)
+        rotations = self._result.rotations[row]
+        translation = np.zeros((len(rotations), 3))
+        translation[0] = self._result.root_positions[row]
+        return quat.to_maya_matrix(rotations, translation)
+
+    def frame_error(self, frame: float) -> float:
+        """Mean joint angle (deg) between the shown frame and the original."""
+        if self._result is None:
+            return 0.0
+        return float(self._result.errors_deg[self.clip_row(frame)])
+
+
+def describe_error(exc: BaseException) -> str:
+    """One readable line for the Script Editor: the core's message as is."""
+    if isinstance(exc, MocapError):
+        return str(exc)
+    if isinstance(exc, OSError) and exc.filename:
+        return f"{exc.filename}: {exc.strerror or exc}"
+    text = str(exc) or type(exc).__name__
+    return text if isinstance(exc, ValueError) else f"{type(exc).__name__}: {text}"
+
+
+def clear_model_cache() -> None:
+    """Forget every cached model (tests, or after a model folder moved)."""
+    _MODEL_CACHE.clear()

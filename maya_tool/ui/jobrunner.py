@@ -1,0 +1,395 @@
+"""Training jobs from the panel: queued, run as processes, watched by polling.
+
+A job is ``mocap-ae train --spec ... --events ...`` started *detached*
+(``QProcess.startDetached``) so that it outlives the panel and even Maya: an
+artist may close the panel or restart Maya while a model trains. The runner
+never reads the process's pipes; it polls the job's events file and checks
+its pid with a QTimer, which is exactly what a panel opened later does to
+re-attach, so a job started here and a job found on disk are followed by the
+same code. Polling reads only the bytes appended since the last poll, so the
+UI thread never waits on a job.
+
+The history lives in :class:`maya_tool.jobs.JobStore`; this module only adds
+Qt timers and signals on top of it (no widgets: the view is ``jobs_view``).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .. import jobs
+from ..errors import MocapError
+from ..jobs import JobRecord, JobSpec, JobStore
+from .qt import QtCore, Signal
+from .workers import TaskRunner
+
+log = logging.getLogger(__name__)
+
+PRESETS: dict[str, tuple[str, dict[str, Any]]] = {
+    "pose": ("pose", {}),
+    "sparse": ("sparse", {}),
+    "temporal": ("temporal", {}),
+    "temporal-high": ("temporal", {"high_ratio": True}),
+}
+"""Architecture presets offered in the form: preset -> (architecture, params)."""
+
+PRESET_HELP = {
+    "pose": "Per-frame 120-60-30-60-120 autoencoder (the tutorial's), 4:1",
+    "sparse": "Overcomplete per-frame autoencoder with an L1 penalty",
+    "temporal": "Convolutional autoencoder over 64-frame windows, 4:1",
+    "temporal-high": "Temporal autoencoder at 16:1 (stride 8, 60 channels)",
+}
+
+TRAIN_PYTHON_ENV = "MOCAP_AE_TRAIN_PYTHON"
+"""Environment variable naming the Python that runs training jobs (wins over detection)."""
+
+POLL_MS = 250
+PACKAGE_ROOT = Path(__file__).resolve().parents[2]
+"""The folder holding ``maya_tool``, put on the job's PYTHONPATH so any Python can run it."""
+
+
+def in_maya() -> bool:
+    """Whether this process is Maya (or mayapy), whose Python has no TensorFlow."""
+    exe = Path(sys.executable).name.lower()
+    return exe.startswith("maya") or "maya.cmds" in sys.modules
+
+
+def has_tensorflow(python: str, timeout: float = 10.0) -> bool:
+    """Whether ``python`` can import TensorFlow (checked without importing it)."""
+    code = "import importlib.util, sys; sys.exit(0 if importlib.util.find_spec('tensorflow') else 1)"
+    try:
+        return subprocess.run([python, "-c", code], capture_output=True, timeout=timeout).returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        return False
+
+
+def detect_training_python(configured: str | None = None, maya: bool | None = None) -> str | None:
+    """The Python that runs training jobs.
+
+    Order: the panel's setting, ``$MOCAP_AE_TRAIN_PYTHON``, then outside Maya
+    this interpreter; inside Maya the first ``python3``/``python`` on PATH
+    that has TensorFlow (mayapy has none). ``None`` when nothing fits: the
+    panel then asks the artist to set one.
+    """
+    for candidate in (configured, os.environ.get(TRAIN_PYTHON_ENV)):
+        if candidate:
+            return candidate
+    if not (in_maya() if maya is None else maya):
+        return sys.executable
+    for name in ("python3", "python"):
+        found = shutil.which(name)
+        if found and has_tensorflow(found):
+            return found
+    return None
+
+
+def make_spec(
+    name: str,
+    inputs: list[str],
+    preset: str = "pose",
+    *,
+    epochs: int = 50,
+    noise: float = 0.0,
+    sparsity: float | None = None,
+    output_dir: str | None = None,
+    **extra: Any,
+) -> JobSpec:
+    """A validated job spec from the form's fields.
+
+    Raises:
+        MocapError: For a value the training would refuse (unknown preset, no inputs...).
+    """
+    if preset not in PRESETS:
+        raise MocapError(f"unknown preset {preset!r}: expected one of {', '.join(PRESETS)}")
+    architecture, params = PRESETS[preset]
+    spec = JobSpec(
+        name=name,
+        inputs=[os.fspath(p) for p in inputs],
+        architecture=architecture,
+        output_dir=output_dir,
+        epochs=int(epochs),
+        noise=float(noise),
+        sparsity=sparsity if architecture == "sparse" else None,
+        params={**params, **extra.pop("params", {})},
+        **extra,
+    )
+    spec.validate()
+    return spec
+
+
+@dataclass
+class _Watch:
+    """A running job being followed: where its events file was read up to."""
+
+    record: JobRecord
+    offset: int = 0
+    events: list[dict[str, Any]] = field(default_factory=list)
+
+
+class JobRunner(QtCore.QObject):
+    """Queue, start, follow and cancel training jobs; re-attach to running ones.
+
+    Signals:
+        jobsChanged(): the history changed (new job, state change).
+        jobEvent(str, dict): a job id and one of its events, as they arrive.
+        jobFinished(object): a job's settled :class:`~maya_tool.jobs.JobRecord`.
+        message(str, str): text and level for the status line.
+
+    Args:
+        store: The job history.
+        python: Python that runs jobs; ``None`` to detect it (in the background).
+        max_running: Jobs run at once; the rest wait in the queue.
+    """
+
+    jobsChanged = Signal()
+    jobEvent = Signal(str, dict)
+    jobFinished = Signal(object)
+    pythonChanged = Signal(str)
+    message = Signal(str, str)
+
+    def __init__(
+        self,
+        store: JobStore,
+        python: str | None = None,
+        parent: QtCore.QObject | None = None,
+        *,
+        max_running: int = 1,
+        poll_ms: int = POLL_MS,
+    ) -> None:
+        super().__init__(parent)
+        self.store = store
+        self.max_running = max(1, int(max_running))
+        self._python: str | None = python
+        self._detecting = False
+        self._watches: dict[str, _Watch] = {}
+        self._queue: list[str] = []
+        self._tasks = TaskRunner(self, threads=1)
+        self._timer = QtCore.QTimer(self)
+        self._timer.setInterval(poll_ms)
+        self._timer.timeout.connect(self.poll)
+        self.reattach()
+        if python is None:
+            self.detect_python()
+
+    # ------------------------------------------------------------- python
+    @property
+    def python(self) -> str | None:
+        return self._python
+
+    def set_python(self, python: str | None) -> None:
+        """Use this interpreter for the next jobs (``None``/empty: detect again)."""
+        self._python = python or None
+        if self._python is None:
+            self.detect_python()
+        else:
+            self.pythonChanged.emit(self._python)
+            self._start_next()
+
+    def detect_python(self, configured: str | None = None) -> None:
+        """Find the training Python in the background (it may run a few subprocesses)."""
+        self._detecting = True
+        self._tasks.submit("python", detect_training_python, configured, on_done=self._python_found)
+
+    def _python_found(self, python: str | None) -> None:
+        self._detecting = False
+        if self._python is None and python:
+            self._python = python
+            self.pythonChanged.emit(python)
+        if self._python is None:
+            self.message.emit(
+                "no Python with TensorFlow found for training: set one in the Jobs tab (Training Python)", "warning"
+            )
+        self._start_next()
+
+    # ------------------------------------------------------------- history
+    def records(self) -> list[JobRecord]:
+        """Every job on disk, newest first, with the live state of the watched ones."""
+        records = {r.id: r for r in self.store.list()}
+        for job_id, watch in self._watches.items():
+            records[job_id] = watch.record
+        return sorted(records.values(), key=lambda r: (r.created, r.id), reverse=True)
+
+    def record(self, job_id: str) -> JobRecord:
+        watch = self._watches.get(job_id)
+        return watch.record if watch is not None else self.store.get(job_id)
+
+    def events(self, job_id: str) -> list[dict[str, Any]]:
+        """Every event of a job so far (from memory while watched, else from its file)."""
+        watch = self._watches.get(job_id)
+        if watch is not None:
+            return list(watch.events)
+        return self.store.events(self.store.get(job_id))
+
+    def running(self) -> list[JobRecord]:
+        return [w.record for w in self._watches.values()]
+
+    def queued(self) -> list[str]:
+        return list(self._queue)
+
+    @property
+    def busy(self) -> bool:
+        return bool(self._watches or self._queue)
+
+    def log_tail(self, job_id: str, lines: int = 20) -> str:
+        """The last lines of a job's stderr log: what a failed job said before it died."""
+        try:
+            text = Path(self.record(job_id).log).read_text(encoding="utf-8", errors="replace")
+        except (OSError, MocapError):
+            return ""
+        return "\n".join(text.rstrip().splitlines()[-lines:])
+
+    # --------------------------------------------------------------- queue
+    def submit(self, spec: JobSpec) -> JobRecord:
+        """Queue a job; it starts when fewer than ``max_running`` jobs run.
+
+        Raises:
+            MocapError: When the spec is invalid or the job folder cannot be made.
+        """
+        record = self.store.create(spec)
+        self._queue.append(record.id)
+        self.message.emit(f"Job {spec.name} queued", "info")
+        self.jobsChanged.emit()
+        self._start_next()
+        return record
+
+    def cancel(self, job_id: str) -> None:
+        """Stop a job: SIGTERM makes it save a checkpoint and report ``cancelled``."""
+        if job_id in self._queue:
+            self._queue.remove(job_id)
+            record = self.store.get(job_id)
+            record.state, record.finished, record.message = "cancelled", jobs.now_iso(), "cancelled before it started"
+            self.store.update(record)
+            self.jobsChanged.emit()
+            self.jobFinished.emit(record)
+            return
+        watch = self._watches.get(job_id)
+        if watch is None or not watch.record.pid:
+            return
+        try:
+            os.kill(int(watch.record.pid), signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+        except OSError as exc:
+            self.message.emit(f"cannot stop job {watch.record.spec.name}: {exc}", "error")
+            return
+        self.message.emit(f"Cancelling {watch.record.spec.name}: saving a checkpoint...", "info")
+
+    def _start_next(self) -> None:
+        while self._queue and len(self._watches) < self.max_running:
+            if self._python is None:
+                return
+            job_id = self._queue.pop(0)
+            try:
+                record = self.store.get(job_id)
+            except MocapError as exc:
+                self.message.emit(str(exc), "error")
+                continue
+            self._launch(record)
+
+    def _environment(self) -> QtCore.QProcessEnvironment:
+        env = QtCore.QProcessEnvironment.systemEnvironment()
+        paths = [str(PACKAGE_ROOT)] + [p for p in env.value("PYTHONPATH", "").split(os.pathsep) if p]
+        env.insert("PYTHONPATH", os.pathsep.join(dict.fromkeys(paths)))
+        env.insert("PYTHONUNBUFFERED", "1")
+        return env
+
+    def _launch(self, record: JobRecord) -> None:
+        argv = self.store.command(record, self._python)
+        process = QtCore.QProcess()
+        process.setProgram(argv[0])
+        process.setArguments(argv[1:])
+        process.setWorkingDirectory(str(record.folder))
+        process.setProcessEnvironment(self._environment())
+        process.setStandardInputFile(QtCore.QProcess.nullDevice())
+        process.setStandardOutputFile(QtCore.QProcess.nullDevice())
+        process.setStandardErrorFile(record.log, QtCore.QIODevice.OpenModeFlag.Append)
+        ok, pid = process.startDetached()
+        if not ok or not pid:
+            record.state, record.finished = "failed", jobs.now_iso()
+            record.message = f"could not start {argv[0]}: check the training Python in the Jobs tab"
+            self.store.update(record)
+            self.message.emit(record.message, "error")
+            self.jobsChanged.emit()
+            self.jobFinished.emit(record)
+            self._start_next()
+            return
+        record.state, record.pid, record.started = "running", int(pid), jobs.now_iso()
+        record.finished = record.exit_code = record.message = None
+        self.store.update(record)
+        self._watch(record)
+        self.message.emit(f"Job {record.spec.name} started (pid {pid})", "info")
+        self.jobsChanged.emit()
+
+    # ---------------------------------------------------------- following
+    def reattach(self) -> None:
+        """Follow jobs left running by an earlier panel; settle those that ended meanwhile."""
+        changed = False
+        for record in self.store.list():
+            if record.id in self._watches:
+                continue
+            if record.state == "running":
+                if jobs.is_alive(record.pid):
+                    self._watch(record)
+                else:
+                    self._settle(_Watch(record))
+                changed = True
+            elif record.state == "queued" and record.id not in self._queue:
+                self._queue.append(record.id)
+                changed = True
+        if changed:
+            self.jobsChanged.emit()
+        self._start_next()
+
+    def _watch(self, record: JobRecord) -> None:
+        watch = _Watch(record)
+        self._watches[record.id] = watch
+        self._read(watch)
+        if not self._timer.isActive():
+            self._timer.start()
+
+    def _read(self, watch: _Watch) -> list[dict[str, Any]]:
+        events, watch.offset = jobs.read_events(watch.record.events, watch.offset)
+        watch.events.extend(events)
+        for event in events:
+            self.jobEvent.emit(watch.record.id, event)
+        return events
+
+    def poll(self) -> None:
+        """Read new events of every watched job; settle the ones that ended."""
+        for watch in list(self._watches.values()):
+            events = self._read(watch)
+            ended = any(e["event"] in jobs.TERMINAL_EVENTS for e in events)
+            if ended or not jobs.is_alive(watch.record.pid):
+                if not ended:
+                    self._read(watch)  # the last lines may have landed just before the process ended
+                self._settle(watch)
+        if not self._watches:
+            self._timer.stop()
+        self._start_next()
+
+    def _settle(self, watch: _Watch) -> None:
+        record = self.store.finish(watch.record)
+        self._watches.pop(record.id, None)
+        if record.state == "done":
+            self.message.emit(f"Job {record.spec.name} finished: model {record.model}", "info")
+        elif record.state == "cancelled":
+            self.message.emit(f"Job {record.spec.name} cancelled; its checkpoint can be resumed", "warning")
+        else:
+            tail = self.log_tail(record.id, 1)
+            reason = record.message or tail or "no reason given"
+            self.message.emit(f"Job {record.spec.name} failed: {reason} (the current model is unchanged)", "error")
+        self.jobsChanged.emit()
+        self.jobFinished.emit(record)
+
+    def close(self) -> None:
+        """Stop following (jobs keep running; a later panel re-attaches to them)."""
+        self._timer.stop()
+        self._tasks.wait(5000)

@@ -1,0 +1,537 @@
+"""Retraining from the panel: a form, live progress and the job history.
+
+The widgets only collect what to train and show what :class:`~.jobrunner.JobRunner`
+reports; jobs run as separate processes, so nothing here waits on training.
+A finished job's model is one click away from the clip on screen; a failed
+job shows the last lines its process wrote and leaves the current model alone.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+
+from .. import io as mio
+from ..errors import MocapError
+from ..jobs import JobRecord
+from . import style
+from .controller import Controller, error_text
+from .jobrunner import PRESET_HELP, PRESETS, JobRunner, make_spec
+from .qt import QtWidgets, Qt, Signal
+from .settings import Settings
+
+HISTORY_COLUMNS = ("Name", "Architecture", "State", "Started", "Duration", "Loss", "Model")
+
+
+def _parse_time(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def _duration(record: JobRecord) -> str:
+    start, end = _parse_time(record.started), _parse_time(record.finished)
+    if start is None:
+        return ""
+    if end is None:
+        end = datetime.now(start.tzinfo)
+    seconds = max(0, int((end - start).total_seconds()))
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+def format_eta(seconds: float | None) -> str:
+    """``ETA 3:07`` for the progress line; empty before the first estimate."""
+    if seconds is None or not np.isfinite(seconds):
+        return ""
+    seconds = max(0, int(round(seconds)))
+    hours, rest = divmod(seconds, 3600)
+    return f"ETA {hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"ETA {rest // 60}:{rest % 60:02d}"
+
+
+def default_job_name(preset: str, clip_path: str | None) -> str:
+    """A valid model name from the preset and the clip, e.g. ``pose-07_01``."""
+    stem = Path(clip_path).stem if clip_path else datetime.now().strftime("%m%d-%H%M")
+    name = re.sub(r"[^A-Za-z0-9_-]+", "-", f"{preset}-{stem}").strip("-_")
+    return name[:64] or "model"
+
+
+class JobsView(QtWidgets.QWidget):
+    """The Jobs tab: new-job form, the followed job's progress and losses, history.
+
+    Signals:
+        modelRegistered(str): a job finished and wrote this model sidecar.
+    """
+
+    modelRegistered = Signal(str)
+
+    def __init__(
+        self, runner: JobRunner, controller: Controller, settings: Settings, parent: QtWidgets.QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.runner = runner
+        self.controller = controller
+        self.settings = settings
+        self._shown_job: str | None = None
+        self._follow_running = True
+        self._build()
+        runner.jobsChanged.connect(self.refresh_history)
+        runner.jobEvent.connect(self._job_event)
+        runner.jobFinished.connect(self._job_finished)
+        runner.pythonChanged.connect(lambda python: self.python.setPlaceholderText(python))
+        controller.clipChanged.connect(lambda data: self._suggest_name())
+        self.refresh_history()
+        running = runner.running()
+        if running:
+            self.show_job(running[0].id)
+
+    # ----------------------------------------------------------------- layout
+    def _build(self) -> None:
+        layout = QtWidgets.QHBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        splitter = QtWidgets.QSplitter(Qt.Orientation.Horizontal)
+        splitter.setChildrenCollapsible(False)
+        self.splitter = splitter
+        layout.addWidget(splitter)
+
+        form_box = QtWidgets.QGroupBox("New training job")
+        form_layout = QtWidgets.QVBoxLayout(form_box)
+        form_layout.addWidget(QtWidgets.QLabel("Training clips and folders:"))
+        self.inputs = QtWidgets.QListWidget()
+        self.inputs.setToolTip("BVH, ASF/AMC and CSV files, or folders searched recursively")
+        self.inputs.setMinimumHeight(70)
+        self.inputs.setSelectionMode(QtWidgets.QAbstractItemView.SelectionMode.ExtendedSelection)
+        form_layout.addWidget(self.inputs, 1)
+        row = QtWidgets.QHBoxLayout()
+        self.add_clip_button = QtWidgets.QPushButton("Current clip")
+        self.add_clip_button.setToolTip("Add the clip loaded in the panel")
+        self.add_clip_button.clicked.connect(self.add_current_clip)
+        self.add_files_button = QtWidgets.QPushButton("Files...")
+        self.add_files_button.setToolTip("Add motion files")
+        self.add_files_button.clicked.connect(self._browse_files)
+        self.add_folder_button = QtWidgets.QPushButton("Folder...")
+        self.add_folder_button.setToolTip("Add a folder of motion files (searched recursively)")
+        self.add_folder_button.clicked.connect(self._browse_folder)
+        self.remove_button = QtWidgets.QPushButton("Remove")
+        self.remove_button.setToolTip("Remove the selected entries")
+        self.remove_button.clicked.connect(self._remove_inputs)
+        for button in (self.add_clip_button, self.add_files_button, self.add_folder_button, self.remove_button):
+            row.addWidget(button)
+        form_layout.addLayout(row)
+
+        grid = QtWidgets.QFormLayout()
+        grid.setFieldGrowthPolicy(QtWidgets.QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.preset = QtWidgets.QComboBox()
+        for i, name in enumerate(PRESETS):
+            self.preset.addItem(name)
+            self.preset.setItemData(i, PRESET_HELP[name], Qt.ItemDataRole.ToolTipRole)
+        self.preset.setToolTip("Architecture preset; hover an entry for what it trains")
+        self.preset.currentIndexChanged.connect(self._preset_changed)
+        grid.addRow("Architecture:", self.preset)
+        self.name = QtWidgets.QLineEdit()
+        self.name.setToolTip("Model name: the files NAME.json/.npz/.keras in the output folder")
+        grid.addRow("Model name:", self.name)
+        self.epochs = QtWidgets.QSpinBox()
+        self.epochs.setRange(1, 100000)
+        self.epochs.setValue(50)
+        self.epochs.setToolTip("Epochs to run (early stopping may finish sooner)")
+        grid.addRow("Epochs:", self.epochs)
+        self.noise = QtWidgets.QDoubleSpinBox()
+        self.noise.setRange(0.0, 1.0)
+        self.noise.setDecimals(3)
+        self.noise.setSingleStep(0.01)
+        self.noise.setToolTip("Denoising training: noise sigma added to the inputs (0 = plain autoencoder)")
+        grid.addRow("Denoising noise:", self.noise)
+        self.sparsity = QtWidgets.QLineEdit()
+        self.sparsity.setPlaceholderText("default")
+        self.sparsity.setToolTip("L1 activity penalty of the sparse preset, e.g. 1e-6 (empty: the default)")
+        grid.addRow("Sparsity:", self.sparsity)
+        out_row = QtWidgets.QHBoxLayout()
+        self.output_dir = QtWidgets.QLineEdit()
+        self.output_dir.setPlaceholderText("~/.mocap-ae/models")
+        self.output_dir.setToolTip("Where the model is written; the default folder is listed in the model picker")
+        out_browse = QtWidgets.QToolButton(text="...")
+        out_browse.setToolTip("Pick the output folder")
+        out_browse.clicked.connect(self._browse_output)
+        out_row.addWidget(self.output_dir, 1)
+        out_row.addWidget(out_browse)
+        grid.addRow("Output folder:", out_row)
+        py_row = QtWidgets.QHBoxLayout()
+        self.python = QtWidgets.QLineEdit(self.settings.get("training_python", "") or "")
+        self.python.setPlaceholderText(self.runner.python or "detecting...")
+        self.python.setToolTip(
+            "Python with TensorFlow that runs training jobs (empty: detect; inside Maya mayapy is not used)"
+        )
+        self.python.editingFinished.connect(self._python_changed)
+        py_browse = QtWidgets.QToolButton(text="...")
+        py_browse.setToolTip("Pick the Python executable")
+        py_browse.clicked.connect(self._browse_python)
+        py_row.addWidget(self.python, 1)
+        py_row.addWidget(py_browse)
+        grid.addRow("Training Python:", py_row)
+        form_layout.addLayout(grid)
+
+        buttons = QtWidgets.QHBoxLayout()
+        self.start_button = QtWidgets.QPushButton("Start")
+        self.start_button.setToolTip("Queue the job; it runs as a separate process (one at a time)")
+        self.start_button.clicked.connect(self.start_job)
+        self.cancel_button = QtWidgets.QPushButton("Cancel job")
+        self.cancel_button.setToolTip("Stop the shown job: it saves a checkpoint and can be resumed")
+        self.cancel_button.clicked.connect(self.cancel_shown)
+        buttons.addWidget(self.start_button)
+        buttons.addWidget(self.cancel_button)
+        form_layout.addLayout(buttons)
+        form_box.setMinimumWidth(300)
+        splitter.addWidget(form_box)
+
+        right = QtWidgets.QSplitter(Qt.Orientation.Vertical)
+        right.setChildrenCollapsible(False)
+        self.right_splitter = right
+        progress_box = QtWidgets.QGroupBox("Job")
+        progress_layout = QtWidgets.QVBoxLayout(progress_box)
+        head = QtWidgets.QHBoxLayout()
+        self.job_title = QtWidgets.QLabel("No job yet")
+        self.job_title.setStyleSheet("font-weight: bold")
+        self.eta = QtWidgets.QLabel("")
+        self.eta.setObjectName("figure")
+        head.addWidget(self.job_title, 1)
+        head.addWidget(self.eta)
+        progress_layout.addLayout(head)
+        self.progress = QtWidgets.QProgressBar()
+        self.progress.setRange(0, 100)
+        self.progress.setValue(0)
+        self.progress.setFormat("%p%")
+        progress_layout.addWidget(self.progress)
+        self.loss_plot = pg.PlotWidget(background=style.PLOT_BACKGROUND)
+        plot = self.loss_plot.getPlotItem()
+        plot.setTitle("Loss per epoch", color=style.FOREGROUND, size="10pt")
+        plot.setLabel("bottom", "Epoch")
+        plot.setLabel("left", "MSE")
+        plot.setLogMode(y=True)
+        plot.showGrid(x=True, y=True, alpha=style.GRID_ALPHA)
+        plot.setMenuEnabled(False)
+        plot.addLegend(offset=(-10, 10))
+        self.loss_curve = plot.plot([], [], pen=pg.mkPen(style.LOSS, width=2), symbol="o", symbolSize=5,
+                                    symbolBrush=style.LOSS, name="train loss")
+        self.val_curve = plot.plot([], [], pen=pg.mkPen(style.VAL_LOSS, width=2), symbol="o", symbolSize=5,
+                                   symbolBrush=style.VAL_LOSS, name="validation loss")
+        self.loss_plot.setMinimumHeight(150)
+        progress_layout.addWidget(self.loss_plot, 1)
+        self.log = QtWidgets.QPlainTextEdit()
+        self.log.setReadOnly(True)
+        self.log.setMaximumBlockCount(200)
+        self.log.setPlaceholderText("The job's last log lines appear here when it fails")
+        self.log.setMaximumHeight(90)
+        progress_layout.addWidget(self.log)
+        right.addWidget(progress_box)
+
+        history_box = QtWidgets.QGroupBox("History")
+        history_layout = QtWidgets.QVBoxLayout(history_box)
+        self.history = QtWidgets.QTreeWidget()
+        self.history.setColumnCount(len(HISTORY_COLUMNS))
+        self.history.setHeaderLabels(list(HISTORY_COLUMNS))
+        self.history.setRootIsDecorated(False)
+        self.history.setUniformRowHeights(True)
+        self.history.setToolTip("Jobs run from any panel; select one to see its losses and log")
+        self.history.itemSelectionChanged.connect(self._history_selected)
+        self.history.itemDoubleClicked.connect(lambda item, column: self.load_selected_model())
+        history_layout.addWidget(self.history, 1)
+        hbuttons = QtWidgets.QHBoxLayout()
+        self.load_button = QtWidgets.QPushButton("Load model")
+        self.load_button.setToolTip("Use the selected job's model on the current clip")
+        self.load_button.clicked.connect(self.load_selected_model)
+        self.log_button = QtWidgets.QPushButton("Show log")
+        self.log_button.setToolTip("Show the last lines of the selected job's log")
+        self.log_button.clicked.connect(lambda: self._show_log(self._shown_job))
+        hbuttons.addWidget(self.load_button)
+        hbuttons.addWidget(self.log_button)
+        hbuttons.addStretch(1)
+        history_layout.addLayout(hbuttons)
+        right.addWidget(history_box)
+        right.setStretchFactor(0, 3)
+        right.setStretchFactor(1, 2)
+        splitter.addWidget(right)
+        splitter.setStretchFactor(0, 0)
+        splitter.setStretchFactor(1, 1)
+        self._preset_changed()
+        self._update_buttons()
+
+    # ------------------------------------------------------------------ form
+    def add_input(self, path: os.PathLike[str] | str) -> None:
+        path = os.fspath(path)
+        existing = [self.inputs.item(i).text() for i in range(self.inputs.count())]
+        if path and path not in existing:
+            self.inputs.addItem(path)
+
+    def input_paths(self) -> list[str]:
+        return [self.inputs.item(i).text() for i in range(self.inputs.count())]
+
+    def add_current_clip(self) -> None:
+        if not self.controller.clip_path:
+            self.controller.message.emit("load a clip first (it is then offered as training data)", "warning")
+            return
+        self.add_input(self.controller.clip_path)
+        self._suggest_name()
+
+    def _browse_files(self) -> None:
+        patterns = " ".join(f"*{s}" for s in mio.READABLE)
+        paths, _ = QtWidgets.QFileDialog.getOpenFileNames(self, "Training clips", "", f"Motion files ({patterns})")
+        for path in paths:
+            self.add_input(path)
+
+    def _browse_folder(self) -> None:
+        folder = QtWidgets.QFileDialog.getExistingDirectory(self, "Folder of training clips")
+        if folder:
+            self.add_input(folder)
+
+    def _browse_output(self) -> None:
+        folder = QtWidgets.QFileDialog.getExistingDirectory(self, "Output folder for the model")
+        if folder:
+            self.output_dir.setText(folder)
+
+    def _browse_python(self) -> None:
+        path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Python with TensorFlow")
+        if path:
+            self.python.setText(path)
+            self._python_changed()
+
+    def _remove_inputs(self) -> None:
+        for item in self.inputs.selectedItems():
+            self.inputs.takeItem(self.inputs.row(item))
+
+    def _python_changed(self) -> None:
+        value = self.python.text().strip()
+        self.settings.set("training_python", value)
+        self.runner.set_python(value or None)
+
+    def _preset_changed(self, *args: Any) -> None:
+        self.sparsity.setEnabled(PRESETS[self.preset.currentText()][0] == "sparse")
+        self._suggest_name()
+
+    def _suggest_name(self) -> None:
+        current = self.name.text()
+        if not current or current == getattr(self, "_suggested", None):
+            self._suggested = default_job_name(self.preset.currentText(), self.controller.clip_path or None)
+            self.name.setText(self._suggested)
+
+    def spec_from_form(self) -> Any:
+        """The :class:`~maya_tool.jobs.JobSpec` the form describes.
+
+        Raises:
+            MocapError: With the field that is wrong.
+        """
+        text = self.sparsity.text().strip()
+        sparsity = None
+        if text and self.sparsity.isEnabled():
+            try:
+                sparsity = float(text)
+            except ValueError:
+                raise MocapError(f"sparsity must be a number such as 1e-6, got {text!r}") from None
+        inputs = self.input_paths()
+        if not inputs:
+            raise MocapError("add training clips or folders first (or 'Current clip')")
+        return make_spec(
+            self.name.text().strip(),
+            inputs,
+            self.preset.currentText(),
+            epochs=self.epochs.value(),
+            noise=self.noise.value(),
+            sparsity=sparsity,
+            output_dir=self.output_dir.text().strip() or None,
+        )
+
+    def start_job(self) -> JobRecord | None:
+        """Queue the form's job; problems go to the status line."""
+        try:
+            record = self.runner.submit(self.spec_from_form())
+        except (MocapError, ValueError, OSError) as exc:
+            self.controller.message.emit(error_text(exc), "error")
+            return None
+        self._follow_running = True
+        self.show_job(record.id)
+        return record
+
+    def cancel_shown(self) -> None:
+        if self._shown_job is not None:
+            self.runner.cancel(self._shown_job)
+
+    # --------------------------------------------------------------- history
+    def refresh_history(self) -> None:
+        """Rebuild the history list from the store (and the live records)."""
+        selected = self._shown_job
+        self.history.blockSignals(True)
+        self.history.clear()
+        for record in self.runner.records():
+            item = QtWidgets.QTreeWidgetItem(
+                [
+                    record.spec.name,
+                    self._preset_label(record),
+                    record.state,
+                    (record.started or record.created or "")[:19].replace("T", " "),
+                    _duration(record),
+                    self._final_loss(record),
+                    Path(record.model).stem if record.model else "",
+                ]
+            )
+            item.setData(0, Qt.ItemDataRole.UserRole, record.id)
+            item.setForeground(2, pg.mkBrush(style.STATE_COLOURS.get(record.state, style.FOREGROUND)))
+            if record.message:
+                item.setToolTip(2, record.message)
+            self.history.addTopLevelItem(item)
+            if record.id == selected:
+                item.setSelected(True)
+        for column in range(len(HISTORY_COLUMNS) - 1):
+            self.history.resizeColumnToContents(column)
+        self.history.blockSignals(False)
+        if selected is not None:
+            self._show_state(selected)
+        self._update_buttons()
+
+    @staticmethod
+    def _preset_label(record: JobRecord) -> str:
+        if record.spec.architecture == "temporal" and record.spec.params.get("high_ratio"):
+            return "temporal-high"
+        return record.spec.architecture
+
+    def _final_loss(self, record: JobRecord) -> str:
+        if record.state in ("queued",):
+            return ""
+        epochs = [e for e in self._events_of(record.id) if e["event"] == "epoch"]
+        if not epochs:
+            return ""
+        last = epochs[-1]
+        value = last.get("val_loss") if last.get("val_loss") is not None else last.get("loss")
+        return f"{value:.3g}" if isinstance(value, (int, float)) else ""
+
+    def _events_of(self, job_id: str) -> list[dict[str, Any]]:
+        try:
+            return self.runner.events(job_id)
+        except MocapError:
+            return []
+
+    def _history_selected(self) -> None:
+        items = self.history.selectedItems()
+        if items:
+            self._follow_running = False
+            self.show_job(str(items[0].data(0, Qt.ItemDataRole.UserRole)))
+
+    def selected_record(self) -> JobRecord | None:
+        if self._shown_job is None:
+            return None
+        try:
+            return self.runner.record(self._shown_job)
+        except MocapError:
+            return None
+
+    def load_selected_model(self) -> None:
+        record = self.selected_record()
+        if record is None or record.state != "done" or not record.model:
+            self.controller.message.emit("select a finished job to load its model", "warning")
+            return
+        self.controller.load_model(record.model)
+
+    # -------------------------------------------------------------- progress
+    def show_job(self, job_id: str) -> None:
+        """Show a job's progress, losses and (when it failed) its log."""
+        self._shown_job = job_id
+        events = self._events_of(job_id)
+        self._plot_losses(events)
+        self._show_state(job_id, events)
+        for i in range(self.history.topLevelItemCount()):
+            item = self.history.topLevelItem(i)
+            if item.data(0, Qt.ItemDataRole.UserRole) == job_id and not item.isSelected():
+                self.history.blockSignals(True)
+                self.history.clearSelection()
+                item.setSelected(True)
+                self.history.blockSignals(False)
+        self._update_buttons()
+
+    def _show_state(self, job_id: str, events: list[dict[str, Any]] | None = None) -> None:
+        try:
+            record = self.runner.record(job_id)
+        except MocapError:
+            return
+        events = self._events_of(job_id) if events is None else events
+        self.job_title.setText(f"{record.spec.name}  ({self._preset_label(record)}, {record.state})")
+        self.job_title.setStyleSheet(f"font-weight: bold; color: {style.STATE_COLOURS.get(record.state, '')}")
+        last = next((e for e in reversed(events) if e["event"] in ("progress", "epoch", "checkpoint")), None)
+        if record.state == "done":
+            self.progress.setValue(100)
+            self.eta.setText(_duration(record))
+        elif last is not None:
+            self._show_progress(last)
+        else:
+            self.progress.setValue(0)
+            self.eta.setText("")
+        if record.state in ("failed", "cancelled"):
+            self.eta.setText("")
+            self._show_log(job_id, record.message)
+        elif record.state in ("queued", "running", "done"):
+            self.log.setPlainText(record.message or "")
+
+    def _show_progress(self, event: dict[str, Any]) -> None:
+        epochs = int(event.get("epochs") or 0)
+        epoch = int(event.get("epoch") or 0)
+        steps = int(event.get("steps") or 0)
+        step = int(event.get("step") or 0)
+        if epochs:
+            done = epoch if event["event"] in ("epoch", "checkpoint") else (epoch - 1 + (step / steps if steps else 0))
+            self.progress.setValue(int(round(100 * max(0.0, min(done / epochs, 1.0)))))
+            self.progress.setFormat(f"epoch {epoch}/{epochs}  %p%")
+        self.eta.setText(format_eta(event.get("eta_s")))
+
+    def _show_log(self, job_id: str | None, message: str | None = None) -> None:
+        if job_id is None:
+            return
+        tail = self.runner.log_tail(job_id)
+        self.log.setPlainText("\n".join(t for t in (message or "", tail) if t))
+        self.log.verticalScrollBar().setValue(self.log.verticalScrollBar().maximum())
+
+    def _plot_losses(self, events: list[dict[str, Any]]) -> None:
+        epochs = [e for e in events if e["event"] == "epoch" and e.get("loss") is not None]
+        x = np.array([float(e.get("epoch", i + 1)) for i, e in enumerate(epochs)])
+        loss = np.array([max(float(e["loss"]), 1e-12) for e in epochs])
+        self.loss_curve.setData(x, loss)
+        val = [(float(e.get("epoch", i + 1)), e.get("val_loss")) for i, e in enumerate(epochs)]
+        val = [(ex, max(float(v), 1e-12)) for ex, v in val if v is not None]
+        self.val_curve.setData(np.array([v[0] for v in val]), np.array([v[1] for v in val]))
+
+    def loss_data(self) -> tuple[np.ndarray, np.ndarray]:
+        """The plotted train and validation losses (tests compare them with the events)."""
+        train = self.loss_curve.yData if self.loss_curve.yData is not None else np.zeros(0)
+        val = self.val_curve.yData if self.val_curve.yData is not None else np.zeros(0)
+        return np.asarray(train), np.asarray(val)
+
+    def _job_event(self, job_id: str, event: dict[str, Any]) -> None:
+        if self._follow_running and self._shown_job != job_id:
+            self.show_job(job_id)
+            return
+        if job_id != self._shown_job:
+            return
+        if event["event"] in ("progress", "epoch", "checkpoint"):
+            self._show_progress(event)
+        if event["event"] == "epoch":
+            self._plot_losses(self._events_of(job_id))
+            self.refresh_history()
+        elif event["event"] == "start":
+            self._show_state(job_id)
+
+    def _job_finished(self, record: JobRecord) -> None:
+        if record.state == "done" and record.model:
+            self.modelRegistered.emit(record.model)
+        if record.id == self._shown_job or self._follow_running:
+            self.show_job(record.id)
+
+    def _update_buttons(self) -> None:
+        record = self.selected_record()
+        self.cancel_button.setEnabled(record is not None and record.state in ("queued", "running"))
+        self.load_button.setEnabled(record is not None and record.state == "done" and bool(record.model))
+        self.log_button.setEnabled(record is not None)

@@ -1,0 +1,50 @@
+"""The few Qt names that moved between Qt 5 and Qt 6, in one place.
+
+Maya 2022-2024 ship PySide2 (Qt 5.15), Maya 2025+ and the standalone panel run
+PySide6. Qt.py hides most differences; the rest (``QAction``/``QShortcut``
+moved from QtWidgets to QtGui, ``exec_`` renamed ``exec``, mouse event
+positions) is wrapped here so the widgets never test the binding themselves.
+Enums are always written fully scoped (``Qt.AlignmentFlag.AlignLeft``), which
+both bindings accept and newer PySide6 requires.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from Qt import QtCore, QtGui, QtWidgets  # noqa: F401  (re-exported for the widgets)
+
+Qt = QtCore.Qt
+Signal = QtCore.Signal
+Slot = QtCore.Slot
+
+QAction: Any = getattr(QtGui, "QAction", None) or QtWidgets.QAction
+QShortcut: Any = getattr(QtGui, "QShortcut", None) or QtWidgets.QShortcut
+
+
+def exec_(obj: Any, *args: Any) -> Any:
+    """Run a dialog, menu or application loop under either binding."""
+    run = getattr(obj, "exec", None) or obj.exec_
+    return run(*args)
+
+
+def event_pos(event: Any) -> QtCore.QPointF:
+    """Position of a mouse or drop event in widget coordinates (Qt 6 renamed it)."""
+    if hasattr(event, "position"):
+        return event.position()
+    return QtCore.QPointF(event.pos())
+
+
+def application() -> QtWidgets.QApplication:
+    """The running QApplication, created when this process has none yet."""
+    app = QtWidgets.QApplication.instance()
+    if app is None:
+        app = QtWidgets.QApplication([])
+    return app  # type: ignore[return-value]
+
+
+def binding() -> str:
+    """``PySide6 6.5.3 (Qt 6.5.3)``: for bug reports and the About line."""
+    import Qt as qt_module
+
+    return f"{qt_module.__binding__} {qt_module.__binding_version__} (Qt {QtCore.qVersion()})"

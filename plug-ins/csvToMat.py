@@ -1,0 +1,207 @@
+"""csvToMat: a dependency node that plays a CSV clip as joint matrices, optionally through an autoencoder.
+
+Python API 2.0 plug-in (``maya_useNewAPI``). The node keeps the tutorial's
+attributes (``filePath``, ``frame``, ``matOut``) and adds the autoencoder
+controls. All the work is in the Maya-free :mod:`maya_tool.nodecore`: when a
+file, the model, noise, encode or mode changes, the whole clip is evaluated
+once (cached loader, numpy model in one batch); each frame is then a lookup.
+
+Node id: ``0x00072A00``, in the block 0x00000000-0x0007FFFF that Autodesk
+leaves for plug-ins used locally and never registered. Scenes saved as
+``.mb`` store this id; a studio that distributes the node widely should ask
+Autodesk for a registered block and change :data:`NODE_ID` before saving
+scenes with it.
+
+Attributes:
+    filePath (fp): CSV clip (a ``NAME.skeleton.json`` sidecar beside it).
+    frame (f): clip frame shown when ``time`` is not connected (keyable).
+    time (tm): scene time; when connected it drives and maps through the
+        clip's fps, so time 0 is clip frame 0 at any scene rate.
+    encode (enc): the tutorial's toggle; turns original into encoded and
+        noisy into denoised.
+    modelPath (mp): model file (``.json`` sidecar, ``.npz`` or stem).
+    noise (n): Gaussian sigma on quaternion components, seeded per frame.
+    mode (md): original / encoded / noisy / denoised.
+    matOut (mo): matrix array; element 0 the root (rotation + translation),
+        then one rotation matrix per joint in skeleton order.
+    frameError (fe): mean joint angle (deg) of the shown frame vs the original.
+    jointCount (jc): number of ``matOut`` elements.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+import maya.api.OpenMaya as om
+
+try:
+    from maya_tool import nodecore
+except ImportError:  # loaded by path without the module's PYTHONPATH: the checkout is one level up
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    from maya_tool import nodecore
+
+NODE_NAME = "csvToMat"
+NODE_ID = om.MTypeId(0x00072A00)
+VENDOR = "mocap-ae"
+VERSION = "2.0"
+MODE_FIELDS = ("original", "encoded", "noisy", "denoised")
+
+
+def maya_useNewAPI() -> None:
+    """Tell Maya this plug-in uses the Python API 2.0."""
+
+
+class CsvToMat(om.MPxNode):
+    """Thin DG wrapper over :class:`maya_tool.nodecore.ClipEvaluator`."""
+
+    filePath: Any = None
+    frame: Any = None
+    time: Any = None
+    encode: Any = None
+    modelPath: Any = None
+    noise: Any = None
+    mode: Any = None
+    matOut: Any = None
+    frameError: Any = None
+    jointCount: Any = None
+
+    def __init__(self) -> None:
+        om.MPxNode.__init__(self)
+        self._evaluator = nodecore.ClipEvaluator()
+
+    @staticmethod
+    def creator() -> "CsvToMat":
+        return CsvToMat()
+
+    @staticmethod
+    def initialize() -> None:
+        typed = om.MFnTypedAttribute()
+        numeric = om.MFnNumericAttribute()
+        enum = om.MFnEnumAttribute()
+        unit = om.MFnUnitAttribute()
+        matrix = om.MFnMatrixAttribute()
+        empty = om.MFnStringData().create("")
+
+        CsvToMat.filePath = typed.create("filePath", "fp", om.MFnData.kString, empty)
+        typed.usedAsFilename = True
+        typed.storable = True
+
+        CsvToMat.frame = numeric.create("frame", "f", om.MFnNumericData.kFloat, 0.0)
+        numeric.keyable = True
+        numeric.storable = True
+
+        CsvToMat.time = unit.create("time", "tm", om.MFnUnitAttribute.kTime, 0.0)
+        unit.storable = True
+
+        CsvToMat.encode = numeric.create("encode", "enc", om.MFnNumericData.kBoolean, False)
+        numeric.keyable = True
+        numeric.storable = True
+
+        CsvToMat.modelPath = typed.create("modelPath", "mp", om.MFnData.kString, om.MFnStringData().create(""))
+        typed.usedAsFilename = True
+        typed.storable = True
+
+        CsvToMat.noise = numeric.create("noise", "n", om.MFnNumericData.kFloat, 0.0)
+        numeric.keyable = True
+        numeric.storable = True
+        numeric.setMin(0.0)
+        numeric.setSoftMax(0.2)
+
+        CsvToMat.mode = enum.create("mode", "md", 0)
+        for value, name in enumerate(MODE_FIELDS):
+            enum.addField(name, value)
+        enum.keyable = True
+        enum.storable = True
+
+        CsvToMat.matOut = matrix.create("matOut", "mo", om.MFnMatrixAttribute.kDouble)
+        matrix.array = True
+        matrix.usesArrayDataBuilder = True
+        matrix.writable = False
+        matrix.storable = False
+
+        CsvToMat.frameError = numeric.create("frameError", "fe", om.MFnNumericData.kFloat, 0.0)
+        numeric.writable = False
+        numeric.storable = False
+
+        CsvToMat.jointCount = numeric.create("jointCount", "jc", om.MFnNumericData.kInt, 0)
+        numeric.writable = False
+        numeric.storable = False
+
+        inputs = (
+            CsvToMat.filePath,
+            CsvToMat.frame,
+            CsvToMat.time,
+            CsvToMat.encode,
+            CsvToMat.modelPath,
+            CsvToMat.noise,
+            CsvToMat.mode,
+        )
+        outputs = (CsvToMat.matOut, CsvToMat.frameError, CsvToMat.jointCount)
+        for attribute in inputs + outputs:
+            om.MPxNode.addAttribute(attribute)
+        for source in inputs:
+            for target in outputs:
+                om.MPxNode.attributeAffects(source, target)
+
+    def compute(self, plug: Any, data: Any) -> Any:
+        attribute = plug.attribute()
+        if not (
+            attribute == CsvToMat.matOut or attribute == CsvToMat.frameError or attribute == CsvToMat.jointCount
+        ):
+            return None
+        evaluator = self._evaluator
+        inputs = nodecore.NodeInputs.from_mode_index(
+            data.inputValue(CsvToMat.filePath).asString(),
+            data.inputValue(CsvToMat.modelPath).asString(),
+            data.inputValue(CsvToMat.noise).asFloat(),
+            data.inputValue(CsvToMat.mode).asShort(),
+            data.inputValue(CsvToMat.encode).asBool(),
+        )
+        message = evaluator.update(inputs)
+        if message:
+            om.MGlobal.displayError(f"{self.name()}: {message}")
+
+        if om.MPlug(self.thisMObject(), CsvToMat.time).isConnected:
+            seconds = data.inputValue(CsvToMat.time).asTime().asUnits(om.MTime.kSeconds)
+            frame = evaluator.frame_for_seconds(seconds)
+        else:
+            frame = data.inputValue(CsvToMat.frame).asFloat()
+
+        matrices = evaluator.frame_matrices(frame).reshape(-1, 16)
+        out = data.outputArrayValue(CsvToMat.matOut)
+        builder = om.MArrayDataBuilder(data, CsvToMat.matOut, len(matrices))
+        for index, values in enumerate(matrices.tolist()):
+            builder.addElement(index).setMMatrix(om.MMatrix(values))
+        out.set(builder)
+        out.setAllClean()
+
+        error = data.outputValue(CsvToMat.frameError)
+        error.setFloat(evaluator.frame_error(frame))
+        error.setClean()
+        count = data.outputValue(CsvToMat.jointCount)
+        count.setInt(len(matrices))
+        count.setClean()
+        data.setClean(plug)
+        return None
+
+
+def initializePlugin(plugin: Any) -> None:
+    """Register the node; Maya calls this on ``loadPlugin``."""
+    fn = om.MFnPlugin(plugin, VENDOR, VERSION, "Any")
+    try:
+        fn.registerNode(NODE_NAME, NODE_ID, CsvToMat.creator, CsvToMat.initialize, om.MPxNode.kDependNode)
+    except Exception:
+        sys.stderr.write(f"Failed to register node {NODE_NAME}\n")
+        raise
+
+
+def uninitializePlugin(plugin: Any) -> None:
+    """Deregister the node; Maya calls this on ``unloadPlugin``."""
+    fn = om.MFnPlugin(plugin)
+    try:
+        fn.deregisterNode(NODE_ID)
+    except Exception:
+        sys.stderr.write(f"Failed to deregister node {NODE_NAME}\n")
+        raise

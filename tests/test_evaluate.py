@@ -1,0 +1,404 @@
+"""Errors, the whole evaluation, the report and ``mocap-ae evaluate``."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from maya_tool import evaluate as ev
+from maya_tool import kinematics, modes, noise
+from maya_tool import quaternion as quat
+from maya_tool.baselines import PCA
+from maya_tool.cli import main
+from maya_tool.clip import Clip
+from maya_tool.errors import MocapError, ModelMismatchError
+from maya_tool.skeleton import Skeleton
+from tests import synth
+
+SUMMARY_VARIANT_KEYS = {*ev.TABLE_COLUMNS, "per_joint"}
+SUMMARY_TOP_KEYS = {
+    "ratio", "bits_per_frame", "frames", "sigma", "butterworth_cutoff_hz", "butterworth_cutoff_selected_on",
+    "savgol_window", "savgol_order", "model", "clips", *ev.VARIANTS,
+}
+
+
+def chain_clip(frames: int = 4) -> Clip:
+    """root -> a -> b: a 10 cm above the root, b 10 cm along a's x axis."""
+    skeleton = Skeleton(
+        names=["root", "a", "b"],
+        parents=np.array([-1, 0, 1]),
+        offsets=np.array([[0.0, 0, 0], [0, 10, 0], [10, 0, 0]]),
+    )
+    return Clip(skeleton, 30.0, np.zeros((frames, 3)), quat.identity((frames, 3)))
+
+
+def with_joint(clip: Clip, joint: int, rotation: np.ndarray) -> Clip:
+    rotations = clip.rotations.copy()
+    rotations[:, joint] = rotation
+    return Clip(clip.skeleton, clip.fps, clip.root_positions, rotations)
+
+
+class Identity:
+    """A stand-in model that returns its input: a perfect autoencoder."""
+
+    name = "identity"
+    ratio = 4.0
+    bits_per_frame = 960
+
+    def __init__(self) -> None:
+        self.checked = 0
+
+    def check_clip(self, clip: Clip) -> None:
+        self.checked += 1
+
+    def reconstruct(self, joint_rotations: np.ndarray) -> np.ndarray:
+        return np.array(joint_rotations, dtype=np.float64)
+
+
+class Rejecting(Identity):
+    def check_clip(self, clip: Clip) -> None:
+        raise ModelMismatchError("joint LeftFoot missing")
+
+
+class WrongShape(Identity):
+    def reconstruct(self, joint_rotations: np.ndarray) -> np.ndarray:
+        return np.asarray(joint_rotations)[:-1]
+
+
+# --- frame_errors: exact answers ---------------------------------------------------------------------------------
+
+
+def test_identical_clips_have_zero_error(clip: Clip) -> None:
+    errors = ev.frame_errors(clip, clip.copy())
+    assert errors.angle_deg.shape == (clip.num_frames, clip.skeleton.num_bones)
+    assert errors.joint_names == clip.skeleton.names[1:]
+    for arr in (errors.angle_deg, errors.position_cm, errors.vertex_cm):
+        assert arr.shape == (clip.num_frames, 30)
+        assert np.abs(arr).max() < 1e-9
+
+
+@pytest.mark.parametrize("degrees", [1.0, 30.0, 90.0, 170.0])
+def test_one_joint_rotated_about_its_z_axis(degrees: float) -> None:
+    theta = np.radians(degrees)
+    ref = chain_clip()
+    cand = with_joint(ref, 1, quat.from_axis_angle([0.0, 0.0, 1.0], theta))
+    errors = ev.frame_errors(ref, cand)
+    half = np.sin(theta / 2)
+    np.testing.assert_allclose(errors.angle_deg[:, 0], degrees, atol=1e-9)
+    np.testing.assert_allclose(errors.angle_deg[:, 1], 0.0, atol=1e-9)
+    # a itself does not move: its parent (the pinned root) did not turn.
+    np.testing.assert_allclose(errors.position_cm[:, 0], 0.0, atol=1e-9)
+    # its x and y vertices, perpendicular to the axis, move by a 3 cm chord.
+    np.testing.assert_allclose(errors.vertex_cm[:, 0], 2 * 3.0 * half, atol=1e-9)
+    # the child swings on a 10 cm arm; its farthest vertex on a 13 cm arm.
+    np.testing.assert_allclose(errors.position_cm[:, 1], 2 * 10.0 * half, atol=1e-9)
+    np.testing.assert_allclose(errors.vertex_cm[:, 1], 2 * 13.0 * half, atol=1e-9)
+
+
+def test_rotation_about_the_local_axis_of_a_posed_joint() -> None:
+    """The vertices follow the joint's own axes, whatever pose it is in."""
+    rng = np.random.default_rng(3)
+    ref = chain_clip(frames=6)
+    local = quat.positive_w(quat.normalize(rng.normal(size=(6, 4))))
+    ref = with_joint(ref, 1, local)
+    theta = np.radians(20.0)
+    cand = with_joint(ref, 1, quat.multiply(local, quat.from_axis_angle([1.0, 0.0, 0.0], theta)))
+    errors = ev.frame_errors(ref, cand)
+    np.testing.assert_allclose(errors.angle_deg[:, 0], 20.0, atol=1e-9)
+    np.testing.assert_allclose(errors.vertex_cm[:, 0], 6.0 * np.sin(theta / 2), atol=1e-9)
+    # b's offset lies along a's x axis, the rotation axis: b stays put but turns.
+    np.testing.assert_allclose(errors.position_cm[:, 1], 0.0, atol=1e-9)
+    np.testing.assert_allclose(errors.vertex_cm[:, 1], 6.0 * np.sin(theta / 2), atol=1e-9)
+
+
+def test_root_is_pinned() -> None:
+    ref = chain_clip()
+    moved = Clip(ref.skeleton, ref.fps, ref.root_positions + [5.0, 0.0, 0.0], ref.rotations.copy())
+    moved.rotations[:, 0] = quat.from_axis_angle([0.0, 1.0, 0.0], 1.0)
+    errors = ev.frame_errors(ref, moved)
+    assert np.abs(errors.position_cm).max() < 1e-9 and np.abs(errors.vertex_cm).max() < 1e-9
+
+
+def test_matches_reference_kinematics_and_geodesic_angle(clip: Clip) -> None:
+    rng = np.random.default_rng(1)
+    cand = clip.with_joint_rotations(clip.joint_rotations + rng.normal(0, 0.03, clip.joint_rotations.shape))
+    errors = ev.frame_errors(clip, cand)
+    expected_angle = np.degrees(quat.geodesic_angle(clip.joint_rotations, cand.joint_rotations))
+    np.testing.assert_allclose(errors.angle_deg, expected_angle, atol=1e-9)
+    ref_pos = kinematics.pose_positions(clip.skeleton, clip.rotations)
+    cand_pos = kinematics.pose_positions(clip.skeleton, cand.rotations)
+    np.testing.assert_allclose(errors.position_cm, np.linalg.norm(ref_pos - cand_pos, axis=-1)[:, 1:], atol=1e-9)
+    # virtual vertices built the slow way, from world rotation matrices.
+    root_pinned = clip.rotations.copy(), cand.rotations.copy()
+    for rots in root_pinned:
+        rots[:, 0] = quat.identity()
+    zeros = np.zeros((clip.num_frames, 3))
+    (p_r, w_r), (p_c, w_c) = (kinematics.global_transforms(clip.skeleton, zeros, r) for r in root_pinned)
+    m_r, m_c = quat.to_matrix(w_r), quat.to_matrix(w_c)
+    dist = [np.linalg.norm(p_c + 3.0 * m_c[..., :, k] - p_r - 3.0 * m_r[..., :, k], axis=-1) for k in range(3)]
+    np.testing.assert_allclose(errors.vertex_cm, np.max(dist, axis=0)[:, 1:], atol=1e-9)
+
+
+def test_mismatched_clips_are_rejected(clip: Clip) -> None:
+    with pytest.raises(MocapError, match="frames"):
+        ev.frame_errors(clip, clip.slice(0, 10))
+    with pytest.raises(MocapError, match="skeleton"):
+        ev.frame_errors(clip, chain_clip(clip.num_frames))
+
+
+def test_frame_errors_is_fast_enough_for_the_panel() -> None:
+    ref = synth.smooth_clip(frames=5000)
+    rng = np.random.default_rng(0)
+    cand = ref.with_joint_rotations(ref.joint_rotations + rng.normal(0, 0.01, ref.joint_rotations.shape))
+    timings = []
+    for _ in range(3):
+        start = time.perf_counter()
+        ev.frame_errors(ref, cand)
+        timings.append(time.perf_counter() - start)
+    assert min(timings) < 0.1, f"frame_errors took {min(timings) * 1000:.0f} ms for 5,000 frames"
+
+
+def test_summary_statistics() -> None:
+    errors = ev.FrameErrors(
+        angle_deg=np.arange(200.0).reshape(100, 2),
+        position_cm=np.ones((100, 2)),
+        vertex_cm=np.full((100, 2), 2.0),
+        joint_names=["a", "b"],
+    )
+    s = errors.summary()
+    assert s["mean_angle_deg"] == pytest.approx(99.5)
+    assert s["p99_angle_deg"] == pytest.approx(np.percentile(np.arange(200.0), 99))
+    assert s["max_vertex_cm"] == 2.0 and s["mean_position_cm"] == 1.0
+    assert s["per_joint"] == {"names": ["a", "b"], "mean_angle_deg": [99.0, 100.0], "mean_position_cm": [1.0, 1.0]}
+
+
+# --- evaluate_clip / evaluate_many -------------------------------------------------------------------------------
+
+
+def test_noise_is_seeded_by_frame_like_the_node(clip: Clip) -> None:
+    sigma = 0.05
+    shown = modes.compute_variant(clip, "noisy", sigma=sigma)
+    again = noise.add_noise(clip.joint_rotations, sigma, frames=np.arange(clip.num_frames))
+    np.testing.assert_allclose(shown.joint_rotations, again, atol=1e-15)
+    # each frame's noise depends on its number only, not on the rest of the clip.
+    np.testing.assert_array_equal(noise.add_noise(clip.joint_rotations[7:8], sigma, frames=[7])[0], again[7])
+    first = ev.evaluate_clip(clip, sigma=sigma, baselines=False)
+    second = ev.evaluate_clip(clip, sigma=sigma, baselines=False)
+    np.testing.assert_array_equal(first.errors["noisy"].angle_deg, second.errors["noisy"].angle_deg)
+    np.testing.assert_allclose(
+        first.errors["noisy"].vertex_cm, ev.frame_errors(clip, shown).vertex_cm, atol=1e-12
+    )
+
+
+def test_zero_noise_means_noisy_is_clean(clip: Clip) -> None:
+    result = ev.evaluate_clip(clip, sigma=0.0, baselines=False)
+    assert result.errors["noisy"].angle_deg.max() < 1e-9
+
+
+def test_with_a_perfect_model(clip: Clip) -> None:
+    model = Identity()
+    result = ev.evaluate_clip(clip, model, sigma=0.05, savgol_windows=(9, 25))
+    assert model.checked == 1
+    assert list(result.errors) == list(ev.VARIANTS)
+    assert result.errors["reconstruction"].angle_deg.max() < 1e-9
+    np.testing.assert_allclose(result.errors["denoised"].angle_deg, result.errors["noisy"].angle_deg, atol=1e-12)
+    s = result.summary()
+    assert s["ratio"] == 4.0 and s["bits_per_frame"] == 960 and s["frames"] == clip.num_frames
+    assert s["model"]["name"] == "identity"
+    for variant in ("butterworth", "savgol"):
+        assert s[variant]["mean_angle_deg"] < s["noisy"]["mean_angle_deg"]
+
+
+def test_summary_json_has_every_key(clip: Clip) -> None:
+    s = ev.evaluate_clip(clip, Identity(), sigma=0.05).summary()
+    assert SUMMARY_TOP_KEYS <= set(s)
+    for variant in ev.VARIANTS:
+        assert set(s[variant]) == SUMMARY_VARIANT_KEYS
+        assert len(s[variant]["per_joint"]["names"]) == 30
+        assert len(s[variant]["per_joint"]["mean_angle_deg"]) == 30
+        assert len(s[variant]["per_joint"]["mean_position_cm"]) == 30
+    assert s["butterworth_cutoff_selected_on"] == "evaluated clips (oracle)"
+    assert s["sigma"] == 0.05
+    assert s["clips"][0]["frames"] == clip.num_frames
+    assert json.loads(json.dumps(s)) == s
+
+
+def test_without_model_the_model_variants_are_null(clip: Clip) -> None:
+    result = ev.evaluate_clip(clip, sigma=0.05)
+    s = result.summary()
+    assert set(result.errors) == {"noisy", "butterworth", "savgol"}
+    assert s["reconstruction"] is None and s["denoised"] is None and s["model"] is None and s["ratio"] is None
+    best = min(result.butterworth_scores, key=lambda k: result.butterworth_scores[k])
+    assert s["butterworth_cutoff_hz"] == best
+    assert s["butterworth"]["mean_angle_deg"] == pytest.approx(result.butterworth_scores[best])
+    assert s["savgol"]["mean_angle_deg"] == pytest.approx(min(result.savgol_scores.values()))
+
+
+def test_model_problems_are_reported(clip: Clip) -> None:
+    with pytest.raises(ModelMismatchError, match="LeftFoot"):
+        ev.evaluate_clip(clip, Rejecting())
+    with pytest.raises(MocapError, match="shape"):
+        ev.evaluate_clip(clip, WrongShape(), baselines=False)
+
+
+def test_evaluate_many_pools_frames_and_sweeps_on_the_pool() -> None:
+    skeleton = synth.cmu_like_skeleton(1)
+    clips = [synth.smooth_clip(frames=n, seed=s, skeleton=skeleton) for n, s in ((150, 1), (90, 2))]
+    pooled = ev.evaluate_many(clips, Identity(), sigma=0.05, cutoffs=(3.0, 6.0, 9.0), savgol_windows=(11, 21))
+    assert pooled.frames == 240
+    assert [c["start"] for c in pooled.clips] == [0, 150]
+    singles = [ev.evaluate_clip(c, sigma=0.05, baselines=False) for c in clips]
+    for i, single in enumerate(singles):
+        np.testing.assert_array_equal(pooled.clip_errors(i)["noisy"].angle_deg, single.errors["noisy"].angle_deg)
+    assert set(pooled.butterworth_scores) == {3.0, 6.0, 9.0}
+    assert pooled.butterworth_cutoff_hz == min(pooled.butterworth_scores, key=lambda k: pooled.butterworth_scores[k])
+    pooled_mean = pooled.errors["butterworth"].angle_deg.mean()
+    assert pooled_mean == pytest.approx(pooled.butterworth_scores[pooled.butterworth_cutoff_hz])
+    with pytest.raises(MocapError, match="same joints"):
+        ev.evaluate_many([clips[0], chain_clip(20)])
+    with pytest.raises(MocapError, match="no clips"):
+        ev.evaluate_many([])
+
+
+def test_format_table_lists_each_variant(clip: Clip) -> None:
+    table = ev.format_table(ev.evaluate_clip(clip, Identity(), savgol_windows=(9,)).summary())
+    lines = table.splitlines()
+    assert len(lines) == 2 + 5
+    assert lines[2].startswith("reconstruction") and "Hz" in lines[5] and lines[6].startswith("savgol 9/")
+
+
+# --- report -------------------------------------------------------------------------------------------------------
+
+
+def test_report_writes_plots_csv_and_summary(tmp_path: Path) -> None:
+    clip = synth.smooth_clip(frames=60)
+    evaluation = ev.evaluate_clip(clip, Identity(), savgol_windows=(9,), cutoffs=(4.0, 8.0))
+    from maya_tool import report
+
+    written = report.write_report(evaluation, tmp_path / "rep", curve_variants=["denoised"])
+    names = {p.name for p in written}
+    assert names == {"summary.json", "curves.csv", "per_joint.png", "variants_over_time.png", "curves_denoised.png"}
+    for path in written:
+        if path.suffix == ".png":
+            data = path.read_bytes()
+            assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
+    assert json.loads((tmp_path / "rep" / "summary.json").read_text()) == evaluation.summary()
+    lines = (tmp_path / "rep" / "curves.csv").read_text().splitlines()
+    assert lines[0] == "clip,frame,time_s,joint,variant,angle_deg,position_cm,vertex_cm"
+    assert len(lines) == 1 + 60 * 30 * 5
+    clip_name, frame, _, joint, variant, angle, _, _ = lines[1 + 30 * 5 * 2 + 5 * 3 + 2].split(",")
+    assert (frame, joint, variant) == ("2", "LeftFoot", "denoised")
+    assert float(angle) == pytest.approx(evaluation.errors["denoised"].angle_deg[2, 3], rel=1e-4, abs=1e-9)
+    assert not list((tmp_path / "rep").glob(".*tmp"))
+    with pytest.raises(MocapError, match="not computed"):
+        report.write_report(evaluation, tmp_path / "other", variants=["nope"])
+    report.write_report(evaluation, tmp_path / "means", variants=["noisy", "savgol"], curve_variants=[], csv="mean")
+    lines = (tmp_path / "means" / "curves.csv").read_text().splitlines()
+    assert len(lines) == 1 + 60 * 2
+    _, frame, _, joint, variant, angle, _, _ = lines[1 + 2 * 5 + 1].split(",")
+    assert (frame, joint, variant) == ("5", "mean", "savgol")
+    assert float(angle) == pytest.approx(evaluation.errors["savgol"].angle_deg[5].mean(), rel=1e-4)
+    assert sorted(p.name for p in (tmp_path / "means").iterdir()) == [
+        "curves.csv", "per_joint.png", "summary.json", "variants_over_time.png"
+    ]
+
+
+def test_report_without_matplotlib_says_how_to_install(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from maya_tool import report
+
+    monkeypatch.setitem(sys.modules, "matplotlib.backends.backend_agg", None)
+    evaluation = ev.evaluate_clip(synth.smooth_clip(frames=30), baselines=False)
+    with pytest.raises(MocapError, match="plots"):
+        report.write_report(evaluation, tmp_path)
+    assert (tmp_path / "summary.json").is_file()
+
+
+# --- CLI ------------------------------------------------------------------------------------------------------------
+
+
+def test_cli_on_synthetic_csv_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from maya_tool.io import write_clip
+
+    folder = tmp_path / "clips"
+    skeleton = synth.cmu_like_skeleton(0)
+    for i in range(2):
+        write_clip(synth.smooth_clip(frames=80, seed=i, skeleton=skeleton), folder / f"take{i}.csv")
+    pca_path = tmp_path / "pca.npz"
+    PCA.fit_clips([synth.smooth_clip(frames=300, seed=5, skeleton=skeleton)], 30).save(pca_path)
+    out = tmp_path / "summary.json"
+    code = main(["evaluate", "--model", f"pca:{pca_path}", "--noise", "0.03", "--json", str(out), str(folder)])
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "2 clip(s), 160 frames" in printed and "ratio 4.00:1" in printed
+    assert "denoised" in printed and "butter" in printed
+    summary = json.loads(out.read_text())
+    assert summary["frames"] == 160 and summary["sigma"] == 0.03 and summary["ratio"] == 4.0
+    assert [Path(c["path"]).name for c in summary["clips"]] == ["take0.csv", "take1.csv"]
+
+
+def test_cli_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["evaluate", str(tmp_path / "missing.bvh")]) == 2
+    assert "missing.bvh" in capsys.readouterr().err
+    assert main(["evaluate", "--model", f"pca:{tmp_path / 'none.npz'}", str(tmp_path)]) == 2
+    assert "none.npz" in capsys.readouterr().err
+
+
+@pytest.mark.cmu
+def test_cli_on_a_real_clip_with_baselines_only(
+    cmu_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    clip_path = cmu_root / "subjects" / "07" / "07_01.bvh"
+    out = tmp_path / "eval.json"
+    report_dir = tmp_path / "report"
+    code = main([
+        "evaluate", "--json", str(out), "--report", str(report_dir), "--report-csv", "mean", "--preset", "cmu",
+        str(clip_path),
+    ])
+    assert code == 0
+    summary = json.loads(out.read_text())
+    assert summary["frames"] == 316 and summary["model"] is None
+    assert summary["butterworth"]["mean_angle_deg"] < 0.5 * summary["noisy"]["mean_angle_deg"]
+    assert summary["savgol"]["mean_angle_deg"] < 0.5 * summary["noisy"]["mean_angle_deg"]
+    assert 2.0 <= summary["butterworth_cutoff_hz"] <= 12.0
+    assert (report_dir / "per_joint.png").is_file() and (report_dir / "curves_noisy.png").is_file()
+    assert "noisy" in capsys.readouterr().out
+
+
+@pytest.mark.cmu
+def test_cli_fits_and_evaluates_pca_on_real_clips(
+    cmu_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    train = [str(cmu_root / "subjects" / "08" / f"08_0{i}.bvh") for i in (1, 2, 3)]
+    pca_path = tmp_path / "pca30.npz"
+    out = tmp_path / "eval.json"
+    code = main([
+        "evaluate", "--model", f"pca:{pca_path}", "--pca-train", *train, "--no-baselines", "--json", str(out),
+        str(cmu_root / "subjects" / "07" / "07_01.bvh"),
+    ])
+    assert code == 0
+    assert PCA.load(pca_path).n_components == 30
+    summary = json.loads(out.read_text())
+    assert summary["ratio"] == 4.0 and summary["butterworth"] is None
+    assert summary["reconstruction"]["mean_angle_deg"] < summary["noisy"]["mean_angle_deg"]
+
+
+def test_cli_with_a_runtime_model(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from maya_tool.io import read_clip, write_clip
+
+    skeleton = synth.cmu_like_skeleton(0)
+    clip_path = tmp_path / "take.csv"
+    write_clip(synth.smooth_clip(frames=90, seed=3, skeleton=skeleton), clip_path)
+    pca = PCA.fit_clips([synth.smooth_clip(frames=300, seed=5, skeleton=skeleton)], 30)
+    sidecar = pca.export_model(tmp_path / "models", "linear30")
+    out = tmp_path / "runtime.json"
+    assert main(["evaluate", "--model", str(sidecar), "--no-baselines", "--json", str(out), str(clip_path)]) == 0
+    assert "model linear30, ratio 4.00:1" in capsys.readouterr().out
+    summary = json.loads(out.read_text())
+    assert summary["model"]["architecture"] == "pose" and summary["model"]["path"] == str(sidecar)
+    reference = ev.evaluate_clip(read_clip(clip_path), pca, baselines=False).summary()
+    assert summary["denoised"]["mean_angle_deg"] == pytest.approx(reference["denoised"]["mean_angle_deg"], rel=1e-3)

@@ -1,0 +1,136 @@
+"""Job plumbing: the event protocol, job specs, the history and re-attaching to a job."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+
+import pytest
+
+from maya_tool import jobs
+from maya_tool.errors import MocapError
+
+
+def _spec(**overrides) -> jobs.JobSpec:
+    values = {"name": "pose-v1", "inputs": ["data/train.npz"], "epochs": 5, "noise": [0.01, 0.05]}
+    values.update(overrides)
+    return jobs.JobSpec(**values)
+
+
+def test_spec_round_trip_and_validation(tmp_path):
+    spec = _spec(params={"window": 96}, architecture="temporal", fps=30.0)
+    path = tmp_path / "job.json"
+    spec.save(path)
+    assert jobs.JobSpec.load(path) == spec
+    assert json.loads(path.read_text())["architecture"] == "temporal"
+
+    path.write_text(json.dumps({**spec.to_dict(), "epoch": 3}))
+    with pytest.raises(MocapError, match="unknown job spec keys epoch") as info:
+        jobs.JobSpec.load(path)
+    assert info.value.path == str(path)
+    path.write_text('{"name": "x",\n "inputs": [}')
+    with pytest.raises(MocapError) as info:
+        jobs.JobSpec.load(path)
+    assert info.value.row == 2
+    for bad, message in [
+        ({"name": "a b"}, "name"),
+        ({"architecture": "vae"}, "architecture 'vae' is unknown"),
+        ({"epochs": 0}, "epochs must be a positive integer"),
+        ({"noise": [0.1, 0.05]}, "noise"),
+        ({"noise": "lots"}, "noise"),
+        ({"inputs": []}, "inputs is empty"),
+        ({"validation_fraction": 1.0}, "validation_fraction"),
+    ]:
+        with pytest.raises(MocapError, match=message):
+            jobs.JobSpec.from_dict({**_spec().to_dict(), **bad})
+    assert jobs.noise_range(0) == (0.0, 0.0) and jobs.noise_range([0.01, 0.1]) == (0.01, 0.1)
+
+
+def test_events_go_to_stdout_and_file(tmp_path):
+    stream = io.StringIO()
+    path = tmp_path / "sub" / "events.jsonl"
+    writer = jobs.EventWriter("job-1", stream, path)
+    writer.emit("start", epochs=3)
+    writer.emit("progress", epoch=1, epochs=3, step=10, steps=40, loss=float("nan"), eta_s=12.5, elapsed_s=1.0)
+    lines = stream.getvalue().splitlines()
+    assert path.read_text().splitlines() == lines
+    events = [jobs.parse_event(line) for line in lines]
+    assert [e["event"] for e in events] == ["start", "progress"]
+    assert events[1]["loss"] is None and events[1]["job"] == "job-1" and events[1]["step"] == 10
+    assert "T" in events[0]["time"]
+    assert jobs.parse_event("2026-01-01 I tensorflow: something") is None
+    assert jobs.parse_event('{"event": "party"}') is None
+    assert jobs.parse_event(b'{"event": "done", "job": "x"}\n') == {"event": "done", "job": "x"}
+    with pytest.raises(ValueError):
+        jobs.make_event("finished", "x")
+
+
+def test_read_events_leaves_a_partial_line_for_later(tmp_path):
+    path = tmp_path / "events.jsonl"
+    assert jobs.read_events(path) == ([], 0)
+    first = jobs.format_event(jobs.make_event("start", "j", epochs=1)) + "\n"
+    path.write_text(first + '{"event": "prog')
+    events, offset = jobs.read_events(path)
+    assert [e["event"] for e in events] == ["start"] and offset == len(first)
+    with open(path, "a") as handle:
+        handle.write('ress", "job": "j", "step": 1}\n')
+    events, offset = jobs.read_events(path, offset)
+    assert [e["event"] for e in events] == ["progress"] and offset == path.stat().st_size
+
+
+def test_train_command():
+    argv = jobs.train_command("job.json", job_id="j1", events="e.jsonl")
+    assert argv[0] == sys.executable
+    assert argv[1:] == ["-m", "maya_tool", "train", "--spec", "job.json", "--job", "j1", "--events", "e.jsonl"]
+    assert jobs.train_command("job.json", "python3") == ["python3", "-m", "maya_tool", "train", "--spec", "job.json"]
+
+
+def test_store_records_and_reattach(tmp_path):
+    store = jobs.JobStore(tmp_path)
+    record = store.create(_spec())
+    assert record.state == "queued" and record.spec_path.is_file()
+    assert jobs.JobSpec.load(record.spec_path) == record.spec
+    assert store.command(record)[-4:] == ["--job", record.id, "--events", record.events]
+    second = store.create(_spec(name="pose-v2"))
+    assert [r.id for r in store.list()] == [record.id, second.id]
+    with pytest.raises(MocapError, match="already exists"):
+        store.create(_spec(), job_id=record.id)
+    with pytest.raises(MocapError, match="no job 'nope'"):
+        store.get("nope")
+
+    # A job whose process is gone is settled from its events after a restart.
+    finished = subprocess.Popen([sys.executable, "-c", "pass"])
+    finished.wait()
+    record.state, record.pid = "running", finished.pid
+    store.update(record)
+    writer = jobs.EventWriter(record.id, None, record.events)
+    writer.emit("start", epochs=5)
+    writer.emit("cancelled", message="SIGTERM received", checkpoint="/x/.pose-v1.checkpoint")
+    reloaded = store.refresh(store.get(record.id))
+    assert reloaded.state == "cancelled" and reloaded.message == "SIGTERM received" and reloaded.pid is None
+    assert store.get(record.id).state == "cancelled"
+
+    # Without a final event the job failed.
+    second.state, second.pid = "running", finished.pid
+    store.update(second)
+    assert store.refresh(second).state == "failed"
+
+    # A live process stays running.
+    assert jobs.is_alive(subprocess.os.getpid())
+    assert not jobs.is_alive(finished.pid) and not jobs.is_alive(None)
+
+
+def test_store_start_runs_the_job_process(tmp_path):
+    """The launcher wires spec, id and events file; a bad input ends as a failed job naming the file."""
+    store = jobs.JobStore(tmp_path / "jobs")
+    record = store.create(_spec(inputs=[str(tmp_path / "missing.bvh")], output_dir=str(tmp_path / "models")))
+    process = store.start(record)
+    assert store.get(record.id).state == "running"
+    code = process.wait(timeout=120)
+    done = store.finish(store.get(record.id), code)
+    assert code == jobs.EXIT_ERROR and done.state == "failed" and done.exit_code == 1
+    assert "missing.bvh" in done.message and "input not found" in done.message
+    events = store.events(done)
+    assert [e["event"] for e in events] == ["start", "error"] and events[0]["job"] == record.id

@@ -1,0 +1,324 @@
+"""The csvToMat plug-in, loaded and driven through the fake Maya API.
+
+These tests load ``plug-ins/csvToMat.py`` the way Maya does
+(``initializePlugin`` with a plug-in MObject), then pull the node's outputs
+through the fake dependency graph, which calls ``compute`` only for dirty
+outputs as set by ``attributeAffects``.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from maya_tool import modes
+from maya_tool import quaternion as quat
+from maya_tool.io.csv import read_csv
+from maya_tool.models.runtime import load_model
+from maya_tool.nodecore import ClipEvaluator, NodeInputs, clear_model_cache
+from tests import maya_helpers
+from tests.fake_maya import FakeMaya, fake_maya  # noqa: F401  (fixture)
+
+INPUTS = ("filePath", "frame", "time", "encode", "modelPath", "noise", "mode")
+OUTPUTS = ("matOut", "frameError", "jointCount")
+SIGMA = 0.05
+
+
+@pytest.fixture(scope="module")
+def walk(cmu_root: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """CMU 07_01 (160 frames) as CSV, a model fitted to it, and the clip as read back."""
+    folder = tmp_path_factory.mktemp("walk")
+    clip = maya_helpers.cmu_clip(cmu_root)
+    csv_path = maya_helpers.write_csv_clip(clip, folder)
+    model_path = maya_helpers.write_tiny_model(folder, clip)
+    return {"csv": csv_path, "model": model_path, "clip": read_csv(csv_path), "folder": folder}
+
+
+def _matrices(node) -> np.ndarray:  # type: ignore[no-untyped-def]
+    elements = node.get_array("matOut")
+    assert sorted(elements) == list(range(len(elements))), "matOut must be dense from index 0"
+    return np.array([list(elements[i]) for i in range(len(elements))]).reshape(-1, 4, 4)
+
+
+def _expected(clip, frame: int, mode: str, model=None, encode: bool = False, sigma: float = SIGMA) -> np.ndarray:  # type: ignore[no-untyped-def]
+    variant = modes.compute_variant(clip, mode, model=model, encode=encode, sigma=sigma)
+    translation = np.zeros((clip.skeleton.num_joints, 3))
+    translation[0] = variant.root_positions[frame]
+    return quat.to_maya_matrix(variant.rotations[frame], translation)
+
+
+def _errors(fake: FakeMaya) -> list[str]:
+    return [m for kind, m in fake.om.reports if kind == "error"]  # type: ignore[attr-defined]
+
+
+def _new_node(fake: FakeMaya, csv: Path | str = "", model: Path | str = ""):  # type: ignore[no-untyped-def]
+    fake.load_plugin()
+    node = fake.om.FakeNode("csvToMat")  # type: ignore[attr-defined]
+    node.set("filePath", str(csv))
+    node.set("modelPath", str(model))
+    return node
+
+
+@pytest.fixture(autouse=True)
+def _fresh_models() -> None:
+    clear_model_cache()
+
+
+def test_plugin_registers_every_attribute_with_maya_flags(fake_maya: FakeMaya) -> None:
+    om = fake_maya.om
+    module = fake_maya.load_plugin()
+    node_type = om.node_types["csvToMat"]  # type: ignore[attr-defined]
+    assert 0 <= node_type.type_id.id() <= 0x0007FFFF, "node id must be in Autodesk's local range"
+    attrs = {a.name: a for a in node_type.attributes}
+    assert set(attrs) == set(INPUTS + OUTPUTS)
+    kinds = {
+        "filePath": "typed", "modelPath": "typed", "frame": "numeric", "noise": "numeric", "encode": "numeric",
+        "mode": "enum", "time": "time", "matOut": "matrix", "frameError": "numeric", "jointCount": "numeric",
+    }
+    assert {n: a.kind for n, a in attrs.items()} == kinds
+    assert attrs["filePath"].data_type == om.MFnData.kString and attrs["filePath"].flags["usedAsFilename"]
+    assert attrs["modelPath"].data_type == om.MFnData.kString and attrs["modelPath"].flags["usedAsFilename"]
+    assert attrs["frame"].data_type == om.MFnNumericData.kFloat
+    assert attrs["noise"].data_type == om.MFnNumericData.kFloat
+    assert attrs["encode"].data_type == om.MFnNumericData.kBoolean
+    assert attrs["jointCount"].data_type == om.MFnNumericData.kInt
+    assert attrs["time"].data_type == om.MFnUnitAttribute.kTime
+    for name in ("frame", "noise", "encode", "mode"):
+        assert attrs[name].flags["keyable"], f"{name} must be keyable"
+    for name in ("filePath", "modelPath", "time") + OUTPUTS:
+        assert not attrs[name].flags["keyable"], f"{name} must not be keyable"
+    assert attrs["mode"].fields == {"original": 0, "encoded": 1, "noisy": 2, "denoised": 3}
+    assert tuple(attrs["mode"].fields) == modes.MODES
+    mat = attrs["matOut"].flags
+    assert mat["array"] and mat["usesArrayDataBuilder"] and not mat["writable"] and not mat["storable"]
+    for name in OUTPUTS:
+        assert not attrs[name].flags["writable"] and not attrs[name].flags["storable"]
+    for name in INPUTS:
+        assert attrs[name].flags["writable"] and attrs[name].flags["storable"]
+    assert sorted(node_type.affects) == sorted((i, o) for i in INPUTS for o in OUTPUTS)
+    om.unload_plugin(module)  # type: ignore[attr-defined]
+    assert "csvToMat" not in om.node_types  # type: ignore[attr-defined]
+
+
+@pytest.mark.cmu
+@pytest.mark.parametrize("mode", modes.MODES)
+def test_matout_equals_core_matrices_in_every_mode(fake_maya: FakeMaya, walk: dict, mode: str) -> None:
+    clip = walk["clip"]
+    model = load_model(walk["model"])
+    node = _new_node(fake_maya, walk["csv"], walk["model"])
+    node.set("mode", mode)
+    node.set("noise", SIGMA)
+    last = clip.num_frames - 1
+    for frame in (0, 37, last):
+        node.set("frame", float(frame))
+        got = _matrices(node)
+        expected = _expected(clip, frame, mode, model=model)
+        assert got.shape == (clip.skeleton.num_joints, 4, 4)
+        np.testing.assert_allclose(got[0], expected[0], atol=1e-6, err_msg=f"root, {mode}, frame {frame}")
+        np.testing.assert_allclose(got[1:], expected[1:], atol=1e-6, err_msg=f"joints, {mode}, frame {frame}")
+        assert node.get("jointCount") == clip.skeleton.num_joints
+    assert _errors(fake_maya) == []
+
+
+@pytest.mark.cmu
+def test_encode_toggle_and_frame_error(fake_maya: FakeMaya, walk: dict) -> None:
+    clip = walk["clip"]
+    model = load_model(walk["model"])
+    node = _new_node(fake_maya, walk["csv"], walk["model"])
+    node.set("frame", 12.0)
+    assert node.get("frameError") == pytest.approx(0.0)
+    node.set("encode", True)
+    np.testing.assert_allclose(_matrices(node), _expected(clip, 12, "encoded", model=model), atol=1e-6)
+    variant = modes.compute_variant(clip, "encoded", model=model)
+    angles = np.degrees(quat.geodesic_angle(clip.joint_rotations[12], variant.joint_rotations[12]))
+    assert node.get("frameError") == pytest.approx(float(angles.mean()), abs=1e-4)
+    assert node.get("frameError") > 0.01
+    node.set("mode", "noisy")
+    node.set("noise", SIGMA)
+    np.testing.assert_allclose(_matrices(node), _expected(clip, 12, "denoised", model=model), atol=1e-6)
+
+
+@pytest.mark.cmu
+def test_compute_is_a_lookup_after_the_first_evaluation(fake_maya: FakeMaya, walk: dict) -> None:
+    node = _new_node(fake_maya, walk["csv"], walk["model"])
+    node.set("mode", "denoised")
+    node.set("noise", SIGMA)
+    node.get_array("matOut")
+    evaluator = node.user._evaluator
+    calls = []
+    original = evaluator._evaluate
+    evaluator._evaluate = lambda inputs: calls.append(inputs) or original(inputs)
+    for frame in range(0, 60, 3):
+        node.set("frame", float(frame))
+        node.get_array("matOut")
+    assert calls == [], "scrubbing must not re-evaluate the clip"
+    node.set("noise", 0.02)
+    node.get_array("matOut")
+    assert len(calls) == 1
+
+
+@pytest.mark.cmu
+def test_frames_outside_the_clip_clamp(fake_maya: FakeMaya, walk: dict) -> None:
+    clip = walk["clip"]
+    node = _new_node(fake_maya, walk["csv"])
+    node.set("frame", -25.0)
+    np.testing.assert_allclose(_matrices(node), _expected(clip, 0, "original"), atol=1e-6)
+    node.set("frame", 1e6)
+    np.testing.assert_allclose(_matrices(node), _expected(clip, clip.num_frames - 1, "original"), atol=1e-6)
+    node.set("frame", 9.6)
+    np.testing.assert_allclose(_matrices(node), _expected(clip, 10, "original"), atol=1e-6)
+
+
+@pytest.mark.cmu
+@pytest.mark.parametrize(("unit_name", "scene_fps"), [("kFilm", 24.0), ("kNTSCFrame", 30.0)])
+def test_connected_time_maps_scene_frames_through_the_clip_fps(
+    fake_maya: FakeMaya, walk: dict, unit_name: str, scene_fps: float
+) -> None:
+    om = fake_maya.om
+    clip = walk["clip"]
+    assert clip.fps == 120.0
+    node = _new_node(fake_maya, walk["csv"])
+    node.set("frame", 3.0)
+    unit = getattr(om.MTime, unit_name)
+    node.connect("time", om.MTime(10.0, unit))
+    expected_frame = int(round(10 / scene_fps * 120.0))  # 50 at 24 fps, 40 at 30 fps
+    np.testing.assert_allclose(_matrices(node), _expected(clip, expected_frame, "original"), atol=1e-6)
+    node.set("time", om.MTime(11.0, unit))
+    np.testing.assert_allclose(
+        _matrices(node), _expected(clip, int(round(11 / scene_fps * 120.0)), "original"), atol=1e-6
+    )
+    node.disconnect("time")
+    np.testing.assert_allclose(_matrices(node), _expected(clip, 3, "original"), atol=1e-6)
+
+
+def _rest_check(node, skeleton) -> None:  # type: ignore[no-untyped-def]
+    mats = _matrices(node)
+    assert mats.shape == (skeleton.num_joints, 4, 4)
+    expected = np.tile(np.eye(4), (skeleton.num_joints, 1, 1))
+    expected[0, 3, :3] = skeleton.offsets[0]
+    np.testing.assert_allclose(mats, expected, atol=1e-12)
+    assert node.get("jointCount") == skeleton.num_joints
+
+
+def _bump(path: Path) -> None:
+    """Make sure a rewritten file gets a new stamp even on coarse-mtime file systems."""
+    later = time.time() + 5
+    os.utime(path, (later, later))
+
+
+@pytest.mark.cmu
+def test_malformed_csv_reports_once_shows_rest_pose_and_recovers(
+    fake_maya: FakeMaya, walk: dict, tmp_path: Path
+) -> None:
+    clip = walk["clip"]
+    csv_path = maya_helpers.write_csv_clip(clip, tmp_path, "broken")
+    good_text = csv_path.read_text()
+    lines = good_text.splitlines()
+    cells = lines[5].split(",")
+    cells[9] = "abc"
+    lines[5] = ",".join(cells)
+    csv_path.write_text("\n".join(lines) + "\n")
+    _bump(csv_path)
+
+    node = _new_node(fake_maya, csv_path)
+    for frame in (0.0, 4.0, 80.0):
+        node.set("frame", frame)
+        _rest_check(node, clip.skeleton)
+        assert node.get("frameError") == 0.0
+    errors = _errors(fake_maya)
+    assert len(errors) == 1, errors
+    assert "broken.csv" in errors[0] and "row 6" in errors[0] and "column 10" in errors[0]
+    assert errors[0].startswith("csvToMat1: ")
+
+    csv_path.write_text(good_text)
+    _bump(csv_path)
+    node.set("frame", 7.0)
+    np.testing.assert_allclose(_matrices(node), _expected(clip, 7, "original"), atol=1e-6)
+    assert len(_errors(fake_maya)) == 1
+
+
+@pytest.mark.cmu
+def test_missing_file_reports_once(fake_maya: FakeMaya, tmp_path: Path) -> None:
+    node = _new_node(fake_maya, tmp_path / "nowhere.csv")
+    for frame in (0.0, 1.0, 2.0):
+        node.set("frame", frame)
+        mats = _matrices(node)
+        np.testing.assert_allclose(mats, np.eye(4)[None], atol=0)
+    errors = _errors(fake_maya)
+    assert len(errors) == 1 and "nowhere.csv" in errors[0]
+
+
+def test_empty_file_path_is_quiet(fake_maya: FakeMaya) -> None:
+    node = _new_node(fake_maya)
+    np.testing.assert_allclose(_matrices(node), np.eye(4)[None])
+    assert node.get("jointCount") == 1
+    assert fake_maya.om.reports == []  # type: ignore[attr-defined]
+
+
+@pytest.mark.cmu
+def test_mismatched_model_reports_once_and_recovers_when_rewritten(
+    fake_maya: FakeMaya, walk: dict, tmp_path: Path
+) -> None:
+    clip = walk["clip"]
+    wrong_names = list(clip.skeleton.names)
+    wrong_names[5] = "Tail"
+    model_path = maya_helpers.write_tiny_model(tmp_path, clip, name="other", joint_names=wrong_names)
+    node = _new_node(fake_maya, walk["csv"], model_path)
+    node.set("mode", "encoded")
+    for frame in (0.0, 10.0):
+        node.set("frame", frame)
+        _rest_check(node, clip.skeleton)
+    errors = _errors(fake_maya)
+    assert len(errors) == 1, errors
+    assert "Tail" in errors[0]
+
+    maya_helpers.write_tiny_model(tmp_path, clip, name="other")  # a training job replaces the set
+    node.set("frame", 11.0)
+    np.testing.assert_allclose(_matrices(node), _expected(clip, 11, "encoded", model=load_model(model_path)), atol=1e-6)
+    assert len(_errors(fake_maya)) == 1
+
+
+@pytest.mark.cmu
+def test_model_being_rewritten_is_reported_then_picked_up(fake_maya: FakeMaya, walk: dict, tmp_path: Path) -> None:
+    clip = walk["clip"]
+    model_path = maya_helpers.write_tiny_model(tmp_path, clip, name="job")
+    npz = model_path.with_suffix(".npz")
+    npz.write_bytes(b"half a file")  # the sidecar registers another hash
+    node = _new_node(fake_maya, walk["csv"], model_path)
+    node.set("mode", "encoded")
+    _rest_check(node, clip.skeleton)
+    assert len(_errors(fake_maya)) == 1
+    maya_helpers.write_tiny_model(tmp_path, clip, name="job", latent=8)
+    node.set("frame", 2.0)
+    np.testing.assert_allclose(_matrices(node), _expected(clip, 2, "encoded", model=load_model(model_path)), atol=1e-6)
+    assert len(_errors(fake_maya)) == 1
+
+
+def test_mode_needing_a_model_without_one_is_an_error(fake_maya: FakeMaya, tmp_path: Path) -> None:
+    from tests import synth
+
+    clip = synth.smooth_clip(frames=20)
+    csv_path = maya_helpers.write_csv_clip(clip, tmp_path)
+    node = _new_node(fake_maya, csv_path)
+    node.set("mode", "denoised")
+    _rest_check(node, clip.skeleton)
+    errors = _errors(fake_maya)
+    assert len(errors) == 1 and "modelPath" in errors[0]
+
+
+def test_evaluator_shares_nothing_between_nodes_but_the_model_cache(tmp_path: Path) -> None:
+    from tests import synth
+
+    clip = synth.smooth_clip(frames=30)
+    csv_path = maya_helpers.write_csv_clip(clip, tmp_path)
+    model_path = maya_helpers.write_tiny_model(tmp_path, clip)
+    a, b = ClipEvaluator(), ClipEvaluator()
+    assert a.update(NodeInputs(str(csv_path), str(model_path), 0.0, "encoded")) is None
+    assert b.update(NodeInputs(str(csv_path), "", 0.0, "original")) is None
+    assert a.frame_error(5) > 0 and b.frame_error(5) == 0
+    np.testing.assert_allclose(b.frame_matrices(5)[1:], quat.to_maya_matrix(clip.rotations[5, 1:]), atol=1e-6)
+    assert a.fps == 120.0 and a.frame_for_seconds(0.5) == 60.0
