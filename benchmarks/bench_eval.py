@@ -4,7 +4,8 @@
 three measures computed the straightforward way from the core functions
 (``kinematics.global_transforms`` per clip, ``quaternion.to_matrix`` for the
 virtual vertices, ``quaternion.geodesic_angle``); the panel's budget for a
-redraw is 200 ms end to end. Whole-clip evaluation is reported in frames per
+redraw is 200 ms end to end, and ``ErrorReference`` (the reference posed
+once) is what a panel comparing many variants of one clip pays. Whole-clip evaluation is reported in frames per
 second for the PCA baseline (30 components), with and without the filter
 sweeps, and for a trained model when one is registered
 (``modelfile.list_models``). The clip is the longest shared CMU file of a
@@ -119,6 +120,17 @@ def run(quick: bool) -> list[Row]:
             f"baseline: global_transforms + to_matrix + geodesic_angle per clip; max difference {worst:.1e}; {source}",
         )
     ]
+
+    reference = ev.ErrorReference(clip)
+    cached = median_seconds(lambda: reference.errors(candidate), repeats, warmup=1)
+    rows.append(
+        time_row(
+            "ErrorReference.errors, same clip",
+            cached,
+            ours,
+            "reference posed once (the panel's noise slider); baseline: frame_errors, the row above",
+        )
+    )
 
     pca = PCA.fit_clips(train, 30)
     whole = max(1, repeats // 3)

@@ -229,15 +229,7 @@ def rotation_errors(skeleton: Skeleton, reference: FloatArray, candidate: FloatA
     return _compare(_pose_state(skeleton, reference), _pose_state(skeleton, candidate), names)
 
 
-def frame_errors(reference: Clip, candidate: Clip) -> FrameErrors:
-    """Per-frame, per-joint angle, position and virtual-vertex errors.
-
-    Both clips are posed on the reference skeleton, so only rotations count:
-    a candidate with other bone lengths is not penalised for them.
-
-    Raises:
-        MocapError: When the clips differ in joints or frame count.
-    """
+def _check_comparable(reference: Clip, candidate: Clip) -> None:
     if not reference.skeleton.same_layout(candidate.skeleton):
         ref_names, cand_names = reference.skeleton.names, candidate.skeleton.names
         differ = [n for n in ref_names if n not in cand_names] + [n for n in cand_names if n not in ref_names]
@@ -248,7 +240,52 @@ def frame_errors(reference: Clip, candidate: Clip) -> FrameErrors:
             f"cannot compare a clip of {candidate.num_frames} frames with a reference of {reference.num_frames}",
             path=candidate.source.get("path"),
         )
+
+
+def frame_errors(reference: Clip, candidate: Clip) -> FrameErrors:
+    """Per-frame, per-joint angle, position and virtual-vertex errors.
+
+    Both clips are posed on the reference skeleton, so only rotations count:
+    a candidate with other bone lengths is not penalised for them.
+
+    Raises:
+        MocapError: When the clips differ in joints or frame count.
+    """
+    _check_comparable(reference, candidate)
     return rotation_errors(reference.skeleton, reference.joint_rotations, candidate.joint_rotations)
+
+
+class ErrorReference:
+    """A reference clip posed once, for comparing many candidates against it.
+
+    The panel compares the same original with a new variant every time the
+    noise slider moves; keeping the reference's forward kinematics halves the
+    work of each :func:`frame_errors` call. The clip must not be modified
+    while this object is in use.
+    """
+
+    def __init__(self, clip: Clip) -> None:
+        self.clip = clip
+        self.joint_names = list(clip.skeleton.names[1:])
+        self._state = _pose_state(clip.skeleton, clip.joint_rotations)
+
+    def errors(self, candidate: Clip | FloatArray) -> FrameErrors:
+        """Errors of a clip, or of bare (F, J-1, 4) joint rotations, against the reference.
+
+        Raises:
+            MocapError: When the candidate differs in joints or frame count.
+        """
+        if isinstance(candidate, Clip):
+            _check_comparable(self.clip, candidate)
+            rotations = candidate.joint_rotations
+        else:
+            rotations = np.asarray(candidate, dtype=np.float64)
+            if rotations.shape != self.clip.joint_rotations.shape:
+                raise MocapError(
+                    f"cannot compare rotations of shape {rotations.shape} with a reference of shape "
+                    f"{self.clip.joint_rotations.shape}"
+                )
+        return _compare(self._state, _pose_state(self.clip.skeleton, rotations), self.joint_names)
 
 
 @dataclass

@@ -31,6 +31,7 @@ per job with ``record.json`` (rewritten atomically), ``spec.json``,
 
 from __future__ import annotations
 
+import builtins
 import json
 import math
 import os
@@ -215,7 +216,9 @@ class JobSpec:
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
-            raise MocapError(f"unknown job spec keys {', '.join(unknown)}; expected {', '.join(sorted(known))}", path=path)
+            raise MocapError(
+                f"unknown job spec keys {', '.join(unknown)}; expected {', '.join(sorted(known))}", path=path
+            )
         for key in ("name", "inputs"):
             if key not in data:
                 raise MocapError(f"job spec lacks {key!r}", path=path)
@@ -459,20 +462,29 @@ class JobStore:
                 continue
         return sorted(records, key=lambda r: (r.created, r.id))
 
-    def command(self, record: JobRecord, python: str | None = None) -> list[str]:
+    def command(self, record: JobRecord, python: str | None = None) -> builtins.list[str]:
         """argv for a job: its spec, its id and its events file."""
         return train_command(record.spec_path, python, job_id=record.id, events=record.events)
 
     def start(
-        self, record: JobRecord, python: str | None = None, *, env: Mapping[str, str] | None = None
+        self,
+        record: JobRecord,
+        python: str | None = None,
+        *,
+        resume: bool = False,
+        env: Mapping[str, str] | None = None,
     ) -> subprocess.Popen[bytes]:
         """Launch the job process and mark the record running.
 
         stdout is discarded (read progress from the events file with
         :func:`read_events`, which also works after a restart); stderr goes to
         the job's log. Wait on the returned process, then call
-        :meth:`finish`.
+        :meth:`finish`. ``resume=True`` continues a cancelled job from its
+        checkpoint, under the same id and appending to the same events file.
         """
+        if resume != record.spec.resume:
+            record.spec.resume = resume
+            record.spec.save(record.spec_path)
         with open(record.log, "ab") as log:
             process = subprocess.Popen(
                 self.command(record, python),
@@ -486,7 +498,7 @@ class JobStore:
         self.update(record)
         return process
 
-    def events(self, record: JobRecord) -> list[dict[str, Any]]:
+    def events(self, record: JobRecord) -> builtins.list[dict[str, Any]]:
         return read_events(record.events)[0]
 
     def finish(self, record: JobRecord, exit_code: int | None = None) -> JobRecord:

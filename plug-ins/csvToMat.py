@@ -70,6 +70,7 @@ class CsvToMat(om.MPxNode):
     def __init__(self) -> None:
         om.MPxNode.__init__(self)
         self._evaluator = nodecore.ClipEvaluator()
+        self._written = 0
 
     @staticmethod
     def creator() -> "CsvToMat":
@@ -171,9 +172,12 @@ class CsvToMat(om.MPxNode):
 
         matrices = evaluator.frame_matrices(frame).reshape(-1, 16)
         out = data.outputArrayValue(CsvToMat.matOut)
-        builder = om.MArrayDataBuilder(data, CsvToMat.matOut, len(matrices))
+        builder = out.builder()
         for index, values in enumerate(matrices.tolist()):
             builder.addElement(index).setMMatrix(om.MMatrix(values))
+        for index in range(len(matrices), self._written):
+            builder.removeElement(index)
+        self._written = len(matrices)
         out.set(builder)
         out.setAllClean()
 

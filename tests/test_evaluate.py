@@ -152,15 +152,34 @@ def test_mismatched_clips_are_rejected(clip: Clip) -> None:
 
 
 def test_frame_errors_is_fast_enough_for_the_panel() -> None:
+    """A guard against regressions, loose enough for a loaded CI machine.
+
+    The real figure (about 30 ms for 5,000 frames on an idle 2-core machine)
+    comes from ``benchmarks/bench_eval.py``; here the errors must fit the
+    panel's whole 200 ms redraw budget and beat the joint-by-joint version.
+    """
     ref = synth.smooth_clip(frames=5000)
     rng = np.random.default_rng(0)
     cand = ref.with_joint_rotations(ref.joint_rotations + rng.normal(0, 0.01, ref.joint_rotations.shape))
-    timings = []
-    for _ in range(3):
+    zeros = np.zeros((ref.num_frames, 3))
+
+    def joint_by_joint() -> None:
+        for c in (ref, cand):
+            rotations = c.rotations.copy()
+            rotations[:, 0] = quat.identity()
+            quat.to_matrix(kinematics.global_transforms(ref.skeleton, zeros, rotations)[1])
+        quat.geodesic_angle(ref.joint_rotations, cand.joint_rotations)
+
+    ours, naive = [], []
+    for _ in range(5):
         start = time.perf_counter()
         ev.frame_errors(ref, cand)
-        timings.append(time.perf_counter() - start)
-    assert min(timings) < 0.1, f"frame_errors took {min(timings) * 1000:.0f} ms for 5,000 frames"
+        ours.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        joint_by_joint()
+        naive.append(time.perf_counter() - start)
+    assert min(ours) < 0.2, f"frame_errors took {min(ours) * 1000:.0f} ms for 5,000 frames"
+    assert min(ours) < min(naive)
 
 
 def test_summary_statistics() -> None:
@@ -402,3 +421,19 @@ def test_cli_with_a_runtime_model(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert summary["model"]["architecture"] == "pose" and summary["model"]["path"] == str(sidecar)
     reference = ev.evaluate_clip(read_clip(clip_path), pca, baselines=False).summary()
     assert summary["denoised"]["mean_angle_deg"] == pytest.approx(reference["denoised"]["mean_angle_deg"], rel=1e-3)
+
+
+def test_error_reference_reuses_the_reference_pose(clip: Clip) -> None:
+    rng = np.random.default_rng(2)
+    reference = ev.ErrorReference(clip)
+    for scale in (0.01, 0.05):
+        cand = clip.with_joint_rotations(clip.joint_rotations + rng.normal(0, scale, clip.joint_rotations.shape))
+        direct = ev.frame_errors(clip, cand)
+        for errors in (reference.errors(cand), reference.errors(cand.joint_rotations)):
+            np.testing.assert_array_equal(errors.angle_deg, direct.angle_deg)
+            np.testing.assert_array_equal(errors.vertex_cm, direct.vertex_cm)
+            np.testing.assert_array_equal(errors.position_cm, direct.position_cm)
+    with pytest.raises(MocapError, match="frames"):
+        reference.errors(clip.slice(0, 5))
+    with pytest.raises(MocapError, match="shape"):
+        reference.errors(clip.joint_rotations[:5])

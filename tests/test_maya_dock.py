@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from tests import maya_helpers, synth
+from tests import synth
+from tests.fake_maya import clips as maya_helpers
 from tests.fake_maya import FakeMaya, fake_maya  # noqa: F401  (fixture)
 
 
@@ -84,7 +85,10 @@ def _loaded_host(fake_maya: FakeMaya, tmp_path: Path):  # type: ignore[no-untype
 
 def test_host_builds_a_rig_and_mirrors_attributes(fake_maya: FakeMaya, tmp_path: Path) -> None:
     cmds = fake_maya.cmds
+    from maya_tool.ui.host import Host
+
     host, clip, path = _loaded_host(fake_maya, tmp_path)
+    assert isinstance(host, Host)
     assert host.node is not None and cmds.nodeType(host.node) == "csvToMat"
     host.update_node({"clip": str(path), "model": "", "mode": "noisy", "encode": False, "noise": 0.03, "compare": False})
     assert cmds.getAttr(f"{host.node}.mode") == 2

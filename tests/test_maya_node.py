@@ -20,7 +20,7 @@ from maya_tool import quaternion as quat
 from maya_tool.io.csv import read_csv
 from maya_tool.models.runtime import load_model
 from maya_tool.nodecore import ClipEvaluator, NodeInputs, clear_model_cache
-from tests import maya_helpers
+from tests.fake_maya import clips as maya_helpers
 from tests.fake_maya import FakeMaya, fake_maya  # noqa: F401  (fixture)
 
 INPUTS = ("filePath", "frame", "time", "encode", "modelPath", "noise", "mode")
@@ -322,3 +322,28 @@ def test_evaluator_shares_nothing_between_nodes_but_the_model_cache(tmp_path: Pa
     assert a.frame_error(5) > 0 and b.frame_error(5) == 0
     np.testing.assert_allclose(b.frame_matrices(5)[1:], quat.to_maya_matrix(clip.rotations[5, 1:]), atol=1e-6)
     assert a.fps == 120.0 and a.frame_for_seconds(0.5) == 60.0
+
+
+def test_matout_shrinks_when_the_clip_goes_away(fake_maya: FakeMaya, tmp_path: Path) -> None:
+    from tests import synth
+
+    clip = synth.smooth_clip(frames=10)
+    node = _new_node(fake_maya, maya_helpers.write_csv_clip(clip, tmp_path))
+    assert len(node.get_array("matOut")) == clip.skeleton.num_joints
+    node.set("filePath", "")
+    assert sorted(node.get_array("matOut")) == [0]
+    assert node.get("jointCount") == 1
+
+
+def test_frame_error_is_the_evaluation_angle_measure(tmp_path: Path) -> None:
+    from maya_tool import evaluate
+    from tests import synth
+
+    clip = synth.smooth_clip(frames=40)
+    csv_path = maya_helpers.write_csv_clip(clip, tmp_path)
+    evaluator = ClipEvaluator()
+    assert evaluator.update(NodeInputs(str(csv_path), "", 0.07, "noisy")) is None
+    reference = read_csv(csv_path)
+    noisy = modes.compute_variant(reference, "noisy", sigma=0.07)
+    expected = evaluate.frame_errors(reference, noisy).angle_deg.mean(axis=1)
+    np.testing.assert_allclose([evaluator.frame_error(f) for f in range(40)], expected, atol=1e-9)

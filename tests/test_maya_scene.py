@@ -10,7 +10,8 @@ import pytest
 
 from maya_tool import quaternion as quat
 from maya_tool.io.csv import read_csv
-from tests import maya_helpers, synth
+from tests import synth
+from tests.fake_maya import clips as maya_helpers
 from tests.fake_maya import FakeMaya, fake_maya  # noqa: F401  (fixture)
 
 

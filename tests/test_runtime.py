@@ -12,7 +12,6 @@ import numpy as np
 import pytest
 
 from maya_tool import modes
-from maya_tool import quaternion as quat
 from maya_tool.errors import MocapError, ModelMismatchError
 from maya_tool.models import architectures, modelfile, runtime
 from maya_tool.presets import CMU_JOINT_NAMES
@@ -229,3 +228,24 @@ print("ok")
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"
 
+
+
+def test_a_kill_during_the_set_write_leaves_the_previous_model(tmp_path):
+    path = architectures.untrained_model_set(tmp_path, "m", "pose", NAMES, seed=1)
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    script = f"""
+import os, signal
+import numpy as np
+from maya_tool.models import modelfile
+meta = modelfile.read_sidecar({str(path)!r})
+def die(target):
+    target.write_bytes(b"half a keras file")
+    os.kill(os.getpid(), signal.SIGKILL)
+modelfile.save_model_set({str(tmp_path)!r}, "m", meta, {{"x": np.ones(3)}}, die)
+"""
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60,
+                            cwd=Path(__file__).resolve().parent.parent)
+    assert result.returncode == -9
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir() if not p.name.startswith(".")} == before
+    assert [m.name for m in modelfile.list_models([tmp_path])] == ["m"]
+    assert runtime.load_model(path, cache=False).name == "m"

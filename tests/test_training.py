@@ -212,7 +212,7 @@ def test_sigterm_checkpoints_resume_finishes_and_sigkill_leaves_the_model(pose_r
     state = json.loads((out / ".pose.checkpoint" / "state.json").read_text())
     assert state["state"]["epoch"] == 0 and state["state"]["step"] == cancelled["step"]
 
-    code, events, stderr = _train([*args, "--resume"])
+    code, events, stderr = _train(["--name", "pose", "-o", out, "--resume"])  # the checkpoint knows the rest
     assert code == 0, stderr[-3000:]
     assert events[0]["event"] == "start" and events[0]["resumed"] is True and events[-1]["event"] == "done"
     first = next(e for e in events if e["event"] == "progress")
@@ -268,3 +268,21 @@ def test_spec_and_flags_combine(tmp_path):
     combined = command.build_spec(args)
     assert combined.epochs == 3 and combined.noise == [0.01, 0.1] and combined.name == "a"
     assert combined.params == {"window": 96, "stride": 8, "inference": "full"}
+
+
+def test_sigterm_while_loading_data_cancels_at_once(tmp_path, monkeypatch):
+    from maya_tool.models import training
+
+    def slow_load(spec):
+        os.kill(os.getpid(), signal.SIGTERM)
+        raise AssertionError("the handler should have stopped the job inside the load")
+
+    monkeypatch.setattr(training, "load_data", slow_load)
+    events = tmp_path / "events.jsonl"
+    spec = jobs.JobSpec(name="x", inputs=[str(tmp_path)], output_dir=str(tmp_path))
+    previous = signal.getsignal(signal.SIGTERM)
+    code = training.train(spec, job_id="j", events=events, stream=None)
+    kinds = [e["event"] for e in jobs.read_events(events)[0]]
+    assert code == jobs.EXIT_CANCELLED and kinds == ["start", "cancelled"]
+    assert not (tmp_path / ".x.checkpoint").exists()
+    assert signal.getsignal(signal.SIGTERM) is previous

@@ -16,6 +16,7 @@ from maya_tool.evaluate import frame_errors
 from maya_tool.io import read_clip, write_clip
 from maya_tool.jobs import JobStore
 from maya_tool.modes import compute_variant
+from maya_tool.ui import style
 from maya_tool.ui.host import StandaloneHost
 from maya_tool.ui.panel import Panel, create_panel, describe_model
 from maya_tool.ui.qt import QtCore, QtGui, Qt
@@ -144,7 +145,7 @@ def test_clicking_a_plot_moves_the_time_and_hover_reads_values(qtbot, tmp_path) 
         QtGui.QGuiApplication.processEvents()
         click_in_plot(qtbot, view.curves_widget, 120, 1.0)
         assert panel.controller.frame == 120 and host.current_frame() == 120
-        assert abs(view.cursor.value() - 120) < 1e-9
+        assert abs(view.time_line.value() - 120) < 1e-9
         assert panel.transport.frame_box.value() == 120
         click_in_plot(qtbot, view.heat_widget, 200.5, 4.5)
         assert panel.controller.frame == 200
@@ -299,6 +300,7 @@ def test_cmu_screenshots_show_skeleton_curves_and_jobs(qtbot, tmp_path, cmu_root
     clip_path = cmu_root / "subjects" / "07" / "07_01.bvh"
     clip = read_clip(clip_path)
     model_path = ui_support.make_pca_model(tmp_path / "models", "pca-cmu07", [clip])
+    style.apply_dark_theme(QtGui.QGuiApplication.instance())  # what `mocap-ae panel` looks like
     panel = make_panel(qtbot, tmp_path)
     try:
         panel.controller.load_model(model_path)

@@ -15,6 +15,7 @@ Examples::
     mocap-ae train --name temporal-16x --architecture temporal subjects/05 subjects/06 --param high_ratio=true
     mocap-ae train --spec job.json --events job.events.jsonl
     mocap-ae train --spec job.json --resume
+    mocap-ae train --name pose-v1 --resume
 """
 
 from __future__ import annotations
@@ -87,6 +88,11 @@ def build_spec(args: argparse.Namespace) -> Any:
     from ..jobs import JobSpec
 
     data: dict[str, Any] = JobSpec.load(args.spec).to_dict() if args.spec else {}
+    if args.resume and not args.spec and args.name:
+        from ..models.training import checkpoint_spec
+
+        # Resuming needs only the name (and folder): the checkpoint has the rest.
+        data = checkpoint_spec(args.output_dir, args.name) or {}
     for key in _SPEC_FLAGS:
         value = getattr(args, key)
         if value is not None:

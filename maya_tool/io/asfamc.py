@@ -56,6 +56,11 @@ _ANGLE_UNITS = {"deg": "deg", "degree": "deg", "degrees": "deg", "rad": "rad", "
 _BVH_CHANNELS_ROOT = ["Xposition", "Yposition", "Zposition", "Zrotation", "Yrotation", "Xrotation"]
 _BVH_CHANNELS = ["Zrotation", "Yrotation", "Xrotation"]
 
+_Words = list[tuple[str, int]]
+"""Words of a line with their 1-based columns."""
+_Line = tuple[int, _Words]
+"""A 1-based row and its words."""
+
 
 @dataclass
 class AsfBone:
@@ -142,7 +147,7 @@ def _read_lines(path: str) -> list[str]:
     return text.splitlines()
 
 
-def _fields(line: str) -> list[tuple[str, int]]:
+def _fields(line: str) -> _Words:
     """Words of a line (comment removed) with 1-based columns."""
     cut = line.find("#")
     if cut >= 0:
@@ -160,7 +165,7 @@ def _float(word: tuple[str, int], what: str, path: str, row: int) -> float:
     return value
 
 
-def _vector(words: list[tuple[str, int]], count: int, what: str, path: str, row: int) -> list[float]:
+def _vector(words: _Words, count: int, what: str, path: str, row: int) -> list[float]:
     if len(words) < count + 1:
         end = words[-1][1] + len(words[-1][0]) if words else 1
         raise MocapError(f"{what} needs {count} numbers, found {len(words) - 1}", path=path, row=row, column=end)
@@ -177,7 +182,7 @@ def _axis_order(word: tuple[str, int], what: str, path: str, row: int) -> str:
     return order
 
 
-def _dofs(words: list[tuple[str, int]], what: str, path: str, row: int, root: bool = False) -> list[str]:
+def _dofs(words: _Words, what: str, path: str, row: int, root: bool = False) -> list[str]:
     names = []
     allowed = (_ROTATION_DOFS + _TRANSLATION_DOFS) if root else _KNOWN_DOFS
     for text, column in words:
@@ -193,10 +198,10 @@ def _dofs(words: list[tuple[str, int]], what: str, path: str, row: int, root: bo
     return names
 
 
-def _sections(lines: list[str], path: str) -> dict[str, list[tuple[int, list[tuple[str, int]]]]]:
+def _sections(lines: list[str], path: str) -> dict[str, list[_Line]]:
     """``:keyword`` -> its content lines (row, words); the keyword line's own words come first."""
-    sections: dict[str, list[tuple[int, list[tuple[str, int]]]]] = {}
-    current: list[tuple[int, list[tuple[str, int]]]] | None = None
+    sections: dict[str, list[_Line]] = {}
+    current: list[_Line] | None = None
     for row, line in enumerate(lines, start=1):
         words = _fields(line)
         if not words:
@@ -214,7 +219,7 @@ def _sections(lines: list[str], path: str) -> dict[str, list[tuple[int, list[tup
     return sections
 
 
-def _parse_units(entries: list[tuple[int, list[tuple[str, int]]]], path: str) -> tuple[float, str]:
+def _parse_units(entries: list[_Line], path: str) -> tuple[float, str]:
     length, angle = 1.0, "deg"
     for row, words in entries:
         if not words:
@@ -241,10 +246,10 @@ def _parse_units(entries: list[tuple[int, list[tuple[str, int]]]], path: str) ->
     return length, angle
 
 
-def _block_ranges(entries: list[tuple[int, list[tuple[str, int]]]], section: str, path: str) -> list[list[tuple[int, list[tuple[str, int]]]]]:
+def _block_ranges(entries: list[_Line], section: str, path: str) -> list[list[_Line]]:
     """Split ``begin ... end`` blocks of a section."""
-    blocks: list[list[tuple[int, list[tuple[str, int]]]]] = []
-    current: list[tuple[int, list[tuple[str, int]]]] | None = None
+    blocks: list[list[_Line]] = []
+    current: list[_Line] | None = None
     for row, words in entries[1:]:
         key = words[0][0].lower()
         if key == "begin":
@@ -266,7 +271,7 @@ def _block_ranges(entries: list[tuple[int, list[tuple[str, int]]]], section: str
     return blocks
 
 
-def _parse_bone(block: list[tuple[int, list[tuple[str, int]]]], start_row: int, to_rad: float, path: str) -> AsfBone:
+def _parse_bone(block: list[_Line], start_row: int, to_rad: float, path: str) -> AsfBone:
     name: str | None = None
     direction: FloatArray | None = None
     length: float | None = None
@@ -311,7 +316,7 @@ def _parse_bone(block: list[tuple[int, list[tuple[str, int]]]], start_row: int, 
     )
 
 
-def _parse_root(entries: list[tuple[int, list[tuple[str, int]]]] | None, to_rad: float, path: str) -> tuple[AsfBone, FloatArray]:
+def _parse_root(entries: list[_Line] | None, to_rad: float, path: str) -> tuple[AsfBone, FloatArray]:
     order = ["tx", "ty", "tz", "rx", "ry", "rz"]
     axis_order = "XYZ"
     position = np.zeros(3)

@@ -457,7 +457,7 @@ def starts_with_tpose(data: BvhData) -> bool:
     )
 
 
-def _resolve(preset: str, names: list[str], path: str) -> str:
+def _resolve(preset: str, names: list[str]) -> str:
     if preset not in PRESETS:
         raise ValueError(f"unknown preset {preset!r}: expected one of {', '.join(PRESETS)}")
     if preset == "auto":
@@ -503,7 +503,7 @@ def to_clip(
     Lets a caller that also needs the raw channels (tests, benchmarks) parse once.
     """
     spath = data.path
-    resolved = _resolve(preset, data.names, spath)
+    resolved = _resolve(preset, data.names)
     if scale is None:
         scale = presets.CMU_SCALE_CM if resolved == "cmu" else 1.0
     if not (math.isfinite(scale) and scale > 0):

@@ -61,7 +61,7 @@ def restore_panel() -> Any:
 
     from .host import MayaHost
 
-    pointer = OpenMayaUI.MQtUtil.findControl(CONTROL)
+    pointer = OpenMayaUI.MQtUtil.findControl(CONTROL)  # type: ignore[attr-defined]  # API 1.0 stubs lack MQtUtil
     if pointer is None:
         raise RuntimeError(f"Maya has no control named {CONTROL}: call show_panel() instead")
     ui_qt = importlib.import_module("maya_tool.ui.qt")

@@ -12,6 +12,7 @@ seconds map to clip frames with the clip's own rate, so
 
 from __future__ import annotations
 
+import functools
 import os
 import tempfile
 from pathlib import Path
@@ -29,6 +30,13 @@ TimeCallback = Callable[[int], None]
 
 NODE_ATTRIBUTES = {"clip": "filePath", "model": "modelPath", "mode": "mode", "encode": "encode", "noise": "noise"}
 """Panel attribute -> csvToMat attribute (``compare`` is the host's own: a second rig)."""
+
+
+def _job(value: Any) -> int:
+    """The job number ``scriptJob`` returns."""
+    if isinstance(value, int):
+        return value
+    raise RuntimeError(f"scriptJob returned {value!r} instead of a job number")
 
 
 def _coerce(name: str, value: Any) -> Any:
@@ -87,20 +95,15 @@ class MayaHost:
         self.detach()
         self._on_attribute = on_attribute_changed
         self._on_time = on_time_changed
-        self._jobs.append(int(cmds.scriptJob(event=["timeChanged", self._time_changed])))
+        self._jobs.append(_job(cmds.scriptJob(event=("timeChanged", self._time_changed))))
         self._watch_node()
 
     def _watch_node(self) -> None:
         if self.node is None:
             return
         for name, attr in NODE_ATTRIBUTES.items():
-            self._jobs.append(
-                int(
-                    cmds.scriptJob(
-                        attributeChange=[f"{self.node}.{attr}", lambda name=name: self._attribute_changed(name)]
-                    )
-                )
-            )
+            callback = functools.partial(self._attribute_changed, name)
+            self._jobs.append(_job(cmds.scriptJob(attributeChange=(f"{self.node}.{attr}", callback))))
 
     def detach(self) -> None:
         for job in self._jobs:
@@ -120,7 +123,7 @@ class MayaHost:
 
     # ------------------------------------------------------------------ time
     def current_frame(self) -> int:
-        now = float(cmds.currentTime(query=True))
+        now = float(cmds.currentTime(query=True))  # type: ignore[call-arg]  # stubs lack the query flag
         fps = self._fps()
         if fps <= 0:
             return max(0, int(round(now)))
@@ -129,7 +132,7 @@ class MayaHost:
     def set_current_frame(self, frame: int) -> None:
         fps = self._fps()
         when = float(frame) if fps <= 0 else float(frame) / fps * scene.scene_fps()
-        cmds.currentTime(when, edit=True)
+        cmds.currentTime(when)  # type: ignore[arg-type]  # times are floats; some stubs say int
 
     # ------------------------------------------------------------------ clip
     def load_clip(self, clip: Clip, path: str | None) -> None:

@@ -117,13 +117,10 @@ def build_skeleton(skeleton: Skeleton, *, namespace: str = "", parent: str | Non
             cmds.select(clear=True)
         else:
             cmds.select(names[p], replace=True)
-        created = cmds.joint(
-            name=_prefixed(namespace, joint_name),
-            position=tuple(float(v) for v in skeleton.offsets[j]),
-            relative=True,
-            orientation=tuple(float(v) for v in orients[j]),
-        )
-        names.append(str(created))
+        x, y, z = (float(v) for v in skeleton.offsets[j])
+        created = str(cmds.joint(name=_prefixed(namespace, joint_name), position=(x, y, z), relative=True))
+        cmds.setAttr(f"{created}.jointOrient", *(float(v) for v in orients[j]))
+        names.append(created)
     cmds.select(clear=True)
     if parent:
         names[0] = str(cmds.parent(names[0], parent)[0])
@@ -356,13 +353,13 @@ def skeleton_from_joints(joints: Sequence[str], *, name: str = "") -> Skeleton:
     angle_unit = str(cmds.currentUnit(query=True, angle=True))
     parents, offsets, rest = [], [], []
     for i, joint in enumerate(joints):
-        parent = (cmds.listRelatives(joint, parent=True) or [None])[0]
-        parents.append(index.get(parent, -1) if i else -1)
+        above = cmds.listRelatives(joint, parent=True) or []
+        parents.append(index.get(str(above[0]), -1) if i and above else -1)
         offsets.append(np.asarray(cmds.getAttr(f"{joint}.translate")[0], dtype=np.float64) * scale)
         rest.append(_euler_quaternion(cmds.getAttr(f"{joint}.jointOrient")[0], "xyz", angle_unit))
     return Skeleton(
         names=[_short(j) for j in joints],
-        parents=parents,
+        parents=np.asarray(parents, dtype=np.int64),
         offsets=np.array(offsets),
         rest_rotations=quat.positive_w(np.array(rest)),
         name=name,

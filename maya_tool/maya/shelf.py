@@ -51,6 +51,11 @@ def add_button(resources: str | os.PathLike[str] | None = None) -> str:
     )
 
 
+def _children() -> list[str]:
+    children = cmds.shelfLayout(SHELF, query=True, childArray=True)
+    return [str(c) for c in children] if isinstance(children, (list, tuple)) else []
+
+
 def remove_button(*, delete_empty_shelf: bool = True) -> bool:
     """Remove our button(s); delete the shelf when nothing else is on it.
 
@@ -60,11 +65,11 @@ def remove_button(*, delete_empty_shelf: bool = True) -> bool:
     if not cmds.shelfLayout(SHELF, exists=True):
         return False
     removed = False
-    for child in cmds.shelfLayout(SHELF, query=True, childArray=True) or []:
+    for child in _children():
         if cmds.shelfButton(child, exists=True) and cmds.shelfButton(child, query=True, docTag=True) == DOC_TAG:
             cmds.deleteUI(child, control=True)
             removed = True
-    if delete_empty_shelf and not (cmds.shelfLayout(SHELF, query=True, childArray=True) or []):
+    if delete_empty_shelf and not _children():
         cmds.deleteUI(SHELF, layout=True)
         removed = True
     return removed

@@ -40,7 +40,7 @@ from .runtime import ACTIVATIONS
 _COMMON: dict[str, Any] = {
     "original": False,
     "normalise": True,
-    "std_floor": 0.01,
+    "std_floor": 0.05,
     "lr": 1e-3,
     "lr_schedule": "cosine",
     "lr_min_fraction": 0.05,
@@ -249,9 +249,10 @@ def build_model(
             if architecture == "sparse" and first_weighted:
                 l1 = float(params["l1"] if sparsity is None else sparsity)
                 regularizer = keras.regularizers.L1(l1) if l1 > 0 else None
-            x = layers.Dense(layer["units"], activation=layer["activation"], activity_regularizer=regularizer, name=name)(
-                x
+            dense = layers.Dense(
+                layer["units"], activation=layer["activation"], activity_regularizer=regularizer, name=name
             )
+            x = dense(x)
             first_weighted = False
         elif kind == "conv1d":
             x = layers.Conv1D(

@@ -163,7 +163,9 @@ def read_sidecar(path: os.PathLike[str] | str) -> dict[str, Any]:
         raise MocapError(f"not a model sidecar: expected \"format\": \"{FORMAT}\"", path=path)
     version = meta.get("version")
     if not isinstance(version, int) or version > VERSION:
-        raise MocapError(f"model format version {version!r} is not supported (this tool reads up to {VERSION})", path=path)
+        raise MocapError(
+            f"model format version {version!r} is not supported (this tool reads up to {VERSION})", path=path
+        )
     missing = [key for key in REQUIRED_KEYS if key not in meta]
     if missing:
         raise MocapError(f"model sidecar lacks {', '.join(missing)}", path=path)

@@ -19,7 +19,6 @@ the two windows that contain it and no seam shows.
 
 from __future__ import annotations
 
-import math
 import os
 import time
 from pathlib import Path
@@ -392,7 +391,3 @@ def load_model(path: os.PathLike[str] | str, *, cache: bool = True) -> NumpyMode
         _CACHE[resolved] = (key, model)
     return model
 
-
-def latent_per_frame(meta: Mapping[str, Any]) -> float:
-    """Latent numbers per frame recorded in a sidecar (for listings)."""
-    return float(meta.get("latent_per_frame", math.nan))

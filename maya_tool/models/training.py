@@ -57,8 +57,12 @@ VALIDATION_CAP_FRAMES = 20_000
 """Validation frames used per epoch at most (a fixed, seeded subset beyond this)."""
 
 
-class Cancelled(Exception):
+class Cancelled(BaseException):
     """Raised when SIGTERM / SIGINT stopped the job.
+
+    A ``BaseException``, like ``KeyboardInterrupt``: while data loads the
+    signal handler raises it from wherever the code is, and a library's
+    ``except Exception`` must not swallow it.
 
     Attributes:
         checkpoint: The checkpoint folder written on the way out, if any.
@@ -72,6 +76,21 @@ class Cancelled(Exception):
 def checkpoint_dir(output_dir: os.PathLike[str] | str, name: str) -> Path:
     """Hidden folder beside the model; ``list_models`` never looks inside."""
     return Path(output_dir) / f".{modelfile.validate_name(name)}.checkpoint"
+
+
+def checkpoint_spec(output_dir: os.PathLike[str] | str | None, name: str) -> dict[str, Any] | None:
+    """The job spec stored in a model's checkpoint, or None when there is none.
+
+    Lets ``mocap-ae train --name NAME --resume`` continue a job without
+    repeating its inputs and settings.
+    """
+    folder = checkpoint_dir(Path(output_dir) if output_dir else modelfile.user_model_dir(), name)
+    try:
+        saved = json.loads((folder / "state.json").read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return None
+    spec = saved.get("spec") if isinstance(saved, dict) else None
+    return dict(spec) if isinstance(spec, dict) else None
 
 
 # ----------------------------------------------------------------------- noise
@@ -333,6 +352,9 @@ class TrainingJob:
     def run(self) -> int:
         saved = self._resume_state()
         spec = self.spec
+        if saved is None and self.ckpt_dir.exists():
+            # A new job under this name abandons the old one's checkpoint.
+            shutil.rmtree(self.ckpt_dir, ignore_errors=True)
         params = architectures.resolve_params(spec.architecture, spec.params)
         self.params = params
         self.noise = noise_range(spec.noise)
@@ -365,7 +387,13 @@ class TrainingJob:
         batch_size = spec.batch_size or architectures.DEFAULT_BATCH[spec.architecture]
         if spec.architecture == "temporal":
             self.batches: FrameBatches | WindowBatches = WindowBatches(
-                train.poses, train.clip_ranges(), params["window"], params["sample_hop"], batch_size, self.noise, spec.seed
+                train.poses,
+                train.clip_ranges(),
+                params["window"],
+                params["sample_hop"],
+                batch_size,
+                self.noise,
+                spec.seed,
             )
         else:
             self.batches = FrameBatches(train.poses, batch_size, self.noise, spec.seed)
@@ -377,14 +405,20 @@ class TrainingJob:
             self._load_checkpoint(saved)
         else:
             self.normalisation = _normalisation(train.poses, params) if params["normalise"] else None
-            norm = None if self.normalisation is None else (self.normalisation["mean_f32"], self.normalisation["var_f32"])
-            self.model = architectures.build_model(spec.architecture, params, input_size, norm, spec.sparsity)
+            self.model = architectures.build_model(
+                spec.architecture, params, input_size, self._norm_arrays(), spec.sparsity
+            )
             architectures.compile_model(self.model, params, spec.epochs * self.batches.steps)
         self.cancel.immediate = False
         if self.cancel.requested:
             raise Cancelled(f"{self.cancel.signal_name} received")
         self._loop()
         return self._finish()
+
+    def _norm_arrays(self) -> tuple[NDArray[np.float32], NDArray[np.float32]] | None:
+        if self.normalisation is None:
+            return None
+        return self.normalisation["mean_f32"], self.normalisation["var_f32"]
 
     def _import_tf(self, seed: int) -> None:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -587,11 +621,7 @@ class TrainingJob:
         meta = self._sidecar(network)
         meta["evaluation"] = self._evaluate(meta, weights)
         clean = architectures.build_model(
-            spec.architecture,
-            params,
-            self.input_size,
-            None if self.normalisation is None else (self.normalisation["mean_f32"], self.normalisation["var_f32"]),
-            spec.sparsity,
+            spec.architecture, params, self.input_size, self._norm_arrays(), spec.sparsity
         )
         clean.set_weights(self.model.get_weights())
 

@@ -53,6 +53,8 @@ class ClipData:
     clip: Clip
     path: str | None
     positions: NDArray[np.float64]
+    reference: Any = None
+    """``evaluate.ErrorReference`` of the clip, made by the first evaluation and reused."""
 
 
 @dataclass
@@ -121,18 +123,19 @@ def read_clip_data(path: str) -> ClipData:
 
 
 def evaluate_variant(
-    clip: Clip, mode: str, *, model: Any = None, encode: bool = False, sigma: float = 0.0
+    clip: Clip, mode: str, *, model: Any = None, encode: bool = False, sigma: float = 0.0, reference: Any = None
 ) -> Evaluation:
     """The variant shown in ``mode`` and its per-frame errors (worker thread).
 
-    The errors come from ``evaluate.frame_errors`` unchanged, so the plots show
-    the evaluation module's numbers and nothing recomputed differently.
+    The errors are the evaluation module's (``evaluate.frame_errors``, or its
+    ``ErrorReference`` of the same clip, which poses the original once and
+    gives the same numbers), so the plots show nothing recomputed differently.
     """
     from ..evaluate import frame_errors
 
     start = time.perf_counter()
     variant = compute_variant(clip, mode, model=model, encode=encode, sigma=sigma)
-    errors = frame_errors(clip, variant)
+    errors = reference.errors(variant) if reference is not None else frame_errors(clip, variant)
     shown = effective_mode(mode, encode)
     return Evaluation(
         clip=clip,
@@ -469,9 +472,13 @@ class Controller(QtCore.QObject):
             return
         self._from_host = True
         try:
-            {"mode": self.set_mode, "encode": self.set_encode, "noise": self.set_noise, "compare": self.set_compare}[
-                name
-            ](value)
+            setters: dict[str, Callable[[Any], None]] = {
+                "mode": self.set_mode,
+                "encode": self.set_encode,
+                "noise": self.set_noise,
+                "compare": self.set_compare,
+            }
+            setters[name](value)
         finally:
             self._from_host = False
 
@@ -528,7 +535,7 @@ class Controller(QtCore.QObject):
         self.runner.submit(
             "evaluate",
             self._evaluate,
-            self._clip.clip,
+            self._clip,
             self.mode,
             self._model,
             self.encode,
@@ -538,8 +545,12 @@ class Controller(QtCore.QObject):
         )
 
     @staticmethod
-    def _evaluate(clip: Clip, mode: str, model: Any, encode: bool, sigma: float) -> Evaluation:
-        return evaluate_variant(clip, mode, model=model, encode=encode, sigma=sigma)
+    def _evaluate(data: ClipData, mode: str, model: Any, encode: bool, sigma: float) -> Evaluation:
+        if data.reference is None:
+            from ..evaluate import ErrorReference
+
+            data.reference = ErrorReference(data.clip)
+        return evaluate_variant(data.clip, mode, model=model, encode=encode, sigma=sigma, reference=data.reference)
 
     def _evaluated(self, evaluation: Evaluation) -> None:
         if self._clip is None or evaluation.clip is not self._clip.clip:

@@ -106,8 +106,8 @@ class ErrorView(QtWidgets.QWidget):
         group.setExclusive(True)
         group.addButton(self.angle_button)
         group.addButton(self.position_button)
-        self.angle_button.toggled.connect(lambda on: on and self.controller.set_unit("angle"))
-        self.position_button.toggled.connect(lambda on: on and self.controller.set_unit("position"))
+        self.angle_button.toggled.connect(self._unit_toggled)
+        self.position_button.toggled.connect(self._unit_toggled)
         bar.addWidget(QtWidgets.QLabel("Error:"))
         bar.addWidget(self.angle_button)
         bar.addWidget(self.position_button)
@@ -159,11 +159,11 @@ class ErrorView(QtWidgets.QWidget):
         curves = self.curves_widget.getPlotItem()
         curves.setDownsampling(auto=True, mode="peak")
         curves.setClipToView(True)
-        self.cursor = pg.InfiniteLine(angle=90, movable=True, pen=pg.mkPen(style.CURSOR, width=1.5))
-        self.cursor.setZValue(1000)
-        self.cursor.setToolTip("Current time: drag to scrub")
-        self.cursor.sigDragged.connect(lambda line: self.controller.set_frame(int(round(line.value()))))
-        curves.addItem(self.cursor, ignoreBounds=True)
+        self.time_line = pg.InfiniteLine(angle=90, movable=True, pen=pg.mkPen(style.CURSOR, width=1.5))
+        self.time_line.setZValue(1000)
+        self.time_line.setToolTip("Current time: drag to scrub")
+        self.time_line.sigDragged.connect(lambda line: self.controller.set_frame(int(round(line.value()))))
+        curves.addItem(self.time_line, ignoreBounds=True)
         self.marker = pg.ScatterPlotItem(size=9, pen=pg.mkPen("w", width=1.5), brush=None)
         self.marker.setZValue(1001)
         curves.addItem(self.marker, ignoreBounds=True)
@@ -182,8 +182,8 @@ class ErrorView(QtWidgets.QWidget):
         heat.addItem(self.heat_image)
         self.colormap = pg.colormap.get("inferno")
         self.heat_image.setColorMap(self.colormap)
-        self.heat_cursor = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen(style.CURSOR, width=1))
-        heat.addItem(self.heat_cursor, ignoreBounds=True)
+        self.heat_time_line = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen(style.CURSOR, width=1))
+        heat.addItem(self.heat_time_line, ignoreBounds=True)
         curves.sigXRangeChanged.connect(lambda _, r: heat.setXRange(*r, padding=0))
         self.joint_axis.setStyle(tickFont=self._small_font())
         bottom.addWidget(self.heat_widget)
@@ -211,6 +211,15 @@ class ErrorView(QtWidgets.QWidget):
             scene = widget.scene()
             scene.sigMouseMoved.connect(lambda pos, w=widget: self._hover(w, pos))
             scene.sigMouseClicked.connect(lambda event, w=widget: self._clicked(w, event))
+
+    def _unit_toggled(self, checked: bool) -> None:
+        if checked:
+            self.controller.set_unit("angle" if self.angle_button.isChecked() else "position")
+
+    def _row(self, j: int) -> QtWidgets.QTreeWidgetItem:
+        item = self.joint_list.topLevelItem(j)
+        assert item is not None, f"no joint row {j}"
+        return item
 
     @staticmethod
     def _small_font() -> Any:
@@ -257,7 +266,7 @@ class ErrorView(QtWidgets.QWidget):
         self._visible = {n: self._visible.get(n, True) for n in names}
         self._curves = []
         for name, colour in zip(names, self._colours):
-            item = pg.PlotDataItem(pen=pg.mkPen(colour, width=1.2), name=name, skipFiniteCheck=True)
+            item = pg.PlotDataItem(pen=pg.mkPen(colour, width=1), name=name, skipFiniteCheck=True)
             item.setVisible(self._visible[name])
             curves.addItem(item)
             self._curves.append(item)
@@ -350,7 +359,7 @@ class ErrorView(QtWidgets.QWidget):
         self._updating_list = True
         for j in range(self.joint_list.topLevelItemCount()):
             value = self._means[j] if j < len(self._means) else None
-            self.joint_list.topLevelItem(j).setText(1, "" if value is None else f"{value:.2f}{suffix}")
+            self._row(j).setText(1, "" if value is None else f"{value:.2f}{suffix}")
         self._updating_list = False
 
     def _state_changed(self, name: str, value: Any) -> None:
@@ -367,7 +376,7 @@ class ErrorView(QtWidgets.QWidget):
         j = self._names.index(name)
         self._visible[name] = visible
         self._curves[j].setVisible(visible)
-        item = self.joint_list.topLevelItem(j)
+        item = self._row(j)
         state = Qt.CheckState.Checked if visible else Qt.CheckState.Unchecked
         if item.checkState(0) != state:
             self._updating_list = True
@@ -397,19 +406,19 @@ class ErrorView(QtWidgets.QWidget):
         selected = set(names)
         for name, colour, item in zip(self._names, self._colours, self._curves):
             on = name in selected
-            item.setPen(pg.mkPen(colour, width=3.0 if on else 1.2))
+            item.setPen(pg.mkPen(colour, width=3.0 if on else 1))
             item.setZValue(10 if on else 0)
         self._updating_list = True
         for j, name in enumerate(self._names):
-            self.joint_list.topLevelItem(j).setSelected(name in selected)
+            self._row(j).setSelected(name in selected)
         self._updating_list = False
         if len(self._means):
             self._update_bars()
 
     # ---------------------------------------------------------------- cursor
     def set_frame(self, frame: int) -> None:
-        self.cursor.setValue(frame)
-        self.heat_cursor.setValue(frame + 0.5)
+        self.time_line.setValue(frame)
+        self.heat_time_line.setValue(frame + 0.5)
 
     def _view_point(self, widget: pg.PlotWidget, scene_pos: Any) -> QtCore.QPointF | None:
         box = widget.getPlotItem().getViewBox()
@@ -462,10 +471,11 @@ class ErrorView(QtWidgets.QWidget):
         if not 0 <= frame < frames:
             self.marker.setData([], [])
             return ""
-        j = self.nearest_joint(frame, point.y())
-        if j is None:
+        nearest = self.nearest_joint(frame, point.y())
+        if nearest is None:
             self.marker.setData([], [])
             return f"frame {frame}"
+        j = nearest
         value = float(self._data[frame, j])
         self.marker.setData([frame], [value], brush=pg.mkBrush(self._colours[j]))
         return f"{self._names[j]}  frame {frame}  {value:.3f}{suffix}"

@@ -1,13 +1,20 @@
 """Training jobs from the panel: queued, run as processes, watched by polling.
 
-A job is ``mocap-ae train --spec ... --events ...`` started *detached*
-(``QProcess.startDetached``) so that it outlives the panel and even Maya: an
-artist may close the panel or restart Maya while a model trains. The runner
-never reads the process's pipes; it polls the job's events file and checks
-its pid with a QTimer, which is exactly what a panel opened later does to
-re-attach, so a job started here and a job found on disk are followed by the
-same code. Polling reads only the bytes appended since the last poll, so the
-UI thread never waits on a job.
+A job is ``mocap-ae train --spec ... --job ... --events ...`` (the argv of
+``JobStore.command`` / ``jobs.train_command``) started in a session of its
+own, so that it outlives the panel and even Maya: an artist may close the
+panel or restart Maya while a model trains. The runner never reads the
+process's pipes; it polls the job's events file and checks its pid with a
+QTimer, which is exactly what a panel opened later does to re-attach, so a
+job started here and a job found on disk are followed by the same code.
+Polling reads only the bytes appended since the last poll, so the UI thread
+never waits on a job.
+
+Why not ``QProcess``: a ``QProcess`` kills its process when it is destroyed
+(the panel closes), and ``QProcess.startDetached()`` returns the pid under
+PySide2 but only a bool under PySide6 6.5, so neither keeps a job alive *and*
+re-attachable under both bindings. ``subprocess.Popen`` does, and it never
+blocks: the timer only calls ``poll()``.
 
 The history lives in :class:`maya_tool.jobs.JobStore`; this module only adds
 Qt timers and signals on top of it (no widgets: the view is ``jobs_view``).
@@ -52,6 +59,12 @@ TRAIN_PYTHON_ENV = "MOCAP_AE_TRAIN_PYTHON"
 """Environment variable naming the Python that runs training jobs (wins over detection)."""
 
 POLL_MS = 250
+_DETACH: dict[str, Any] = (
+    {"creationflags": getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0)}
+    if sys.platform == "win32"
+    else {"start_new_session": True}
+)
+"""Jobs run in a session of their own: Ctrl-C in Maya's terminal or closing Maya does not stop them."""
 PACKAGE_ROOT = Path(__file__).resolve().parents[2]
 """The folder holding ``maya_tool``, put on the job's PYTHONPATH so any Python can run it."""
 
@@ -132,6 +145,16 @@ class _Watch:
     record: JobRecord
     offset: int = 0
     events: list[dict[str, Any]] = field(default_factory=list)
+    process: subprocess.Popen[bytes] | None = None
+    """The process when this runner started it (it then also gives the exit code)."""
+
+    def alive(self) -> bool:
+        if self.process is not None:
+            return self.process.poll() is None
+        return jobs.is_alive(self.record.pid)
+
+    def exit_code(self) -> int | None:
+        return self.process.poll() if self.process is not None else None
 
 
 class JobRunner(QtCore.QObject):
@@ -170,6 +193,7 @@ class JobRunner(QtCore.QObject):
         self._python: str | None = python
         self._detecting = False
         self._watches: dict[str, _Watch] = {}
+        self._ending: list[subprocess.Popen[bytes]] = []
         self._queue: list[str] = []
         self._tasks = TaskRunner(self, threads=1)
         self._timer = QtCore.QTimer(self)
@@ -294,38 +318,39 @@ class JobRunner(QtCore.QObject):
                 continue
             self._launch(record)
 
-    def _environment(self) -> QtCore.QProcessEnvironment:
-        env = QtCore.QProcessEnvironment.systemEnvironment()
-        paths = [str(PACKAGE_ROOT)] + [p for p in env.value("PYTHONPATH", "").split(os.pathsep) if p]
-        env.insert("PYTHONPATH", os.pathsep.join(dict.fromkeys(paths)))
-        env.insert("PYTHONUNBUFFERED", "1")
+    def _environment(self) -> dict[str, str]:
+        env = dict(os.environ)
+        paths = [str(PACKAGE_ROOT)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
+        env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
+        env["PYTHONUNBUFFERED"] = "1"
         return env
 
     def _launch(self, record: JobRecord) -> None:
         argv = self.store.command(record, self._python)
-        process = QtCore.QProcess()
-        process.setProgram(argv[0])
-        process.setArguments(argv[1:])
-        process.setWorkingDirectory(str(record.folder))
-        process.setProcessEnvironment(self._environment())
-        process.setStandardInputFile(QtCore.QProcess.nullDevice())
-        process.setStandardOutputFile(QtCore.QProcess.nullDevice())
-        process.setStandardErrorFile(record.log, QtCore.QIODevice.OpenModeFlag.Append)
-        ok, pid = process.startDetached()
-        if not ok or not pid:
+        try:
+            with open(record.log, "ab") as log:
+                process = subprocess.Popen(
+                    argv,
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL,
+                    stderr=log,
+                    cwd=str(record.folder),
+                    env=self._environment(),
+                    **_DETACH,
+                )
+        except OSError as exc:
             record.state, record.finished = "failed", jobs.now_iso()
-            record.message = f"could not start {argv[0]}: check the training Python in the Jobs tab"
+            record.message = f"could not start {argv[0]} ({exc.strerror or exc}): check the Training Python in the Jobs tab"
             self.store.update(record)
             self.message.emit(record.message, "error")
             self.jobsChanged.emit()
             self.jobFinished.emit(record)
-            self._start_next()
             return
-        record.state, record.pid, record.started = "running", int(pid), jobs.now_iso()
+        record.state, record.pid, record.started = "running", int(process.pid), jobs.now_iso()
         record.finished = record.exit_code = record.message = None
         self.store.update(record)
-        self._watch(record)
-        self.message.emit(f"Job {record.spec.name} started (pid {pid})", "info")
+        self._watch(record, process)
+        self.message.emit(f"Job {record.spec.name} started (pid {process.pid})", "info")
         self.jobsChanged.emit()
 
     # ---------------------------------------------------------- following
@@ -348,8 +373,8 @@ class JobRunner(QtCore.QObject):
             self.jobsChanged.emit()
         self._start_next()
 
-    def _watch(self, record: JobRecord) -> None:
-        watch = _Watch(record)
+    def _watch(self, record: JobRecord, process: subprocess.Popen[bytes] | None = None) -> None:
+        watch = _Watch(record, process=process)
         self._watches[record.id] = watch
         self._read(watch)
         if not self._timer.isActive():
@@ -367,17 +392,20 @@ class JobRunner(QtCore.QObject):
         for watch in list(self._watches.values()):
             events = self._read(watch)
             ended = any(e["event"] in jobs.TERMINAL_EVENTS for e in events)
-            if ended or not jobs.is_alive(watch.record.pid):
+            if ended or not watch.alive():
                 if not ended:
                     self._read(watch)  # the last lines may have landed just before the process ended
                 self._settle(watch)
-        if not self._watches:
+        self._ending = [p for p in self._ending if p.poll() is None]
+        if not self._watches and not self._ending:
             self._timer.stop()
         self._start_next()
 
     def _settle(self, watch: _Watch) -> None:
-        record = self.store.finish(watch.record)
+        record = self.store.finish(watch.record, watch.exit_code())
         self._watches.pop(record.id, None)
+        if watch.process is not None and watch.process.poll() is None:
+            self._ending.append(watch.process)  # reaped by later polls once it has written its last files
         if record.state == "done":
             self.message.emit(f"Job {record.spec.name} finished: model {record.model}", "info")
         elif record.state == "cancelled":

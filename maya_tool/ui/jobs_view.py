@@ -82,6 +82,8 @@ class JobsView(QtWidgets.QWidget):
         self.settings = settings
         self._shown_job: str | None = None
         self._follow_running = True
+        self._final_losses: dict[str, str] = {}
+        """Final loss of finished jobs: they never change, so their events are read once."""
         self._build()
         runner.jobsChanged.connect(self.refresh_history)
         runner.jobEvent.connect(self._job_event)
@@ -108,6 +110,8 @@ class JobsView(QtWidgets.QWidget):
         self.inputs = QtWidgets.QListWidget()
         self.inputs.setToolTip("BVH, ASF/AMC and CSV files, or folders searched recursively")
         self.inputs.setMinimumHeight(70)
+        self.inputs.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.inputs.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.inputs.setSelectionMode(QtWidgets.QAbstractItemView.SelectionMode.ExtendedSelection)
         form_layout.addWidget(self.inputs, 1)
         row = QtWidgets.QHBoxLayout()
@@ -216,6 +220,8 @@ class JobsView(QtWidgets.QWidget):
         plot.setLabel("bottom", "Epoch")
         plot.setLabel("left", "MSE")
         plot.setLogMode(y=True)
+        for axis in ("left", "bottom"):
+            plot.getAxis(axis).enableAutoSIPrefix(False)
         plot.showGrid(x=True, y=True, alpha=style.GRID_ALPHA)
         plot.setMenuEnabled(False)
         plot.addLegend(offset=(-10, 10))
@@ -270,6 +276,7 @@ class JobsView(QtWidgets.QWidget):
         existing = [self.inputs.item(i).text() for i in range(self.inputs.count())]
         if path and path not in existing:
             self.inputs.addItem(path)
+            self.inputs.item(self.inputs.count() - 1).setToolTip(path)
 
     def input_paths(self) -> list[str]:
         return [self.inputs.item(i).text() for i in range(self.inputs.count())]
@@ -402,14 +409,17 @@ class JobsView(QtWidgets.QWidget):
         return record.spec.architecture
 
     def _final_loss(self, record: JobRecord) -> str:
-        if record.state in ("queued",):
+        if record.state == "queued":
             return ""
+        if record.id in self._final_losses:
+            return self._final_losses[record.id]
         epochs = [e for e in self._events_of(record.id) if e["event"] == "epoch"]
-        if not epochs:
-            return ""
-        last = epochs[-1]
+        last = epochs[-1] if epochs else {}
         value = last.get("val_loss") if last.get("val_loss") is not None else last.get("loss")
-        return f"{value:.3g}" if isinstance(value, (int, float)) else ""
+        text = f"{value:.3g}" if isinstance(value, (int, float)) else ""
+        if record.state in ("done", "failed", "cancelled"):
+            self._final_losses[record.id] = text
+        return text
 
     def _events_of(self, job_id: str) -> list[dict[str, Any]]:
         try:
@@ -447,7 +457,7 @@ class JobsView(QtWidgets.QWidget):
         self._show_state(job_id, events)
         for i in range(self.history.topLevelItemCount()):
             item = self.history.topLevelItem(i)
-            if item.data(0, Qt.ItemDataRole.UserRole) == job_id and not item.isSelected():
+            if item is not None and item.data(0, Qt.ItemDataRole.UserRole) == job_id and not item.isSelected():
                 self.history.blockSignals(True)
                 self.history.clearSelection()
                 item.setSelected(True)

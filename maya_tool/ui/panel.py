@@ -224,7 +224,9 @@ class Panel(QtWidgets.QWidget):
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setMinimumWidth(280)
+        # Never narrower than the controls need: fonts differ between Qt 5, Qt 6 and Maya.
+        scroll.setMinimumWidth(max(280, left.minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width() + 6))
+        self.left_scroll = scroll
         self.splitter.addWidget(scroll)
 
         right = QtWidgets.QWidget()
@@ -246,7 +248,7 @@ class Panel(QtWidgets.QWidget):
         self.splitter.addWidget(right)
         self.splitter.setStretchFactor(0, 0)
         self.splitter.setStretchFactor(1, 1)
-        self.splitter.setSizes([300, 1000])
+        self.splitter.setSizes([scroll.minimumWidth(), 1000])
 
         status = QtWidgets.QHBoxLayout()
         self.status = QtWidgets.QLabel("Open a clip (Ctrl+O) or drop a BVH, AMC or CSV file here")
@@ -387,7 +389,7 @@ class Panel(QtWidgets.QWidget):
         c.message.connect(self.show_message)
         c.busyChanged.connect(self.busy.setVisible)
         self.runner.message.connect(self.show_message)
-        self.jobs_view.modelRegistered.connect(lambda path: self.refresh_models())
+        self.jobs_view.modelRegistered.connect(self._model_registered)
 
     def _shortcuts(self) -> None:
         c = self.controller
@@ -493,6 +495,16 @@ class Panel(QtWidgets.QWidget):
             index = self.model_combo.count() - 1
         self.model_combo.setCurrentIndex(index)
         self.model_combo.blockSignals(False)
+
+    def _model_registered(self, sidecar: str) -> None:
+        """A job wrote a model: make sure its folder is searched, then list it."""
+        from ..models import modelfile
+
+        folder = Path(sidecar).resolve().parent
+        known = [Path(d).resolve() for d in modelfile.default_model_dirs()]
+        if folder not in known:
+            self.settings.add_model_dir(folder)
+        self.refresh_models()
 
     def _model_picked(self, index: int) -> None:
         path = self.model_combo.itemData(index)
@@ -726,7 +738,12 @@ def run_standalone(
     if size is not None:
         window.resize(*size)
     errors: list[str] = []
-    panel.controller.message.connect(lambda text, level: level == "error" and errors.append(text))
+
+    def remember_error(text: str, level: str) -> None:
+        if level == "error":
+            errors.append(text)
+
+    panel.controller.message.connect(remember_error)
     if mode is not None:
         panel.mode_combo.setCurrentText(mode)
     if noise is not None:

@@ -81,8 +81,15 @@ class SkeletonView(QtWidgets.QWidget):
         controller.clipChanged.connect(self.set_clip)
         controller.evaluationChanged.connect(self.set_evaluation)
         controller.frameChanged.connect(self.set_frame)
-        controller.stateChanged.connect(lambda name, value: name == "compare" and self._draw())
-        controller.selectionChanged.connect(lambda names: self._draw())
+        controller.stateChanged.connect(self._state_changed)
+        controller.selectionChanged.connect(self._selection_changed)
+
+    def _state_changed(self, name: str, value: Any) -> None:
+        if name == "compare":
+            self._draw()
+
+    def _selection_changed(self, names: list[str]) -> None:
+        self._draw()
 
     def set_clip(self, data: ClipData | None) -> None:
         self._clip = data
@@ -96,14 +103,13 @@ class SkeletonView(QtWidgets.QWidget):
         low = relative.min(axis=(0, 1))
         high = relative.max(axis=(0, 1))
         floor = float(data.positions[..., 1].min())
+        top = float(data.positions[..., 1].max())
         for projection in self.projections:
             projection.set_bones(skeleton.num_bones, self._colours)
             projection.floor.setValue(floor)
-            half = float(max(abs(low[projection.axis]), abs(high[projection.axis]), (high[1] - low[1]) / 2)) * 1.15
-            top = float(data.positions[..., 1].max())
-            projection.widget.getPlotItem().setRange(
-                xRange=(-half, half), yRange=(min(floor, top - 2 * half) - 5, top + 10), padding=0.02
-            )
+            half = float(max(abs(low[projection.axis]), abs(high[projection.axis]))) * 1.1 + 5
+            # The aspect is locked: ask for the height and a narrow width, the view widens to fit.
+            projection.widget.getPlotItem().setRange(xRange=(-half, half), yRange=(floor - 5, top + 10), padding=0.02)
         self._draw()
 
     def set_evaluation(self, evaluation: Evaluation | None) -> None:

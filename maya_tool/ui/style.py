@@ -61,6 +61,7 @@ QGroupBox::title { subcontrol-origin: margin; left: 8px; padding: 0 4px; }
 QLabel#status[level="error"] { color: #ff8a80; }
 QLabel#status[level="warning"] { color: #ffd180; }
 QLabel#caption { color: #9e9e9e; }
+QToolButton:checked { background-color: #5285a6; color: white; border: 1px solid #3d6680; border-radius: 3px; padding: 2px 6px; }
 QLabel#figure { font-family: monospace; }
 """
 """Styles the panel sets on itself only, never on the application (Maya's own look stays)."""

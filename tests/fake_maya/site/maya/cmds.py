@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Any, Iterable
+from typing import Any
 
 DOUBLE3 = {
     "translate": ("translateX", "translateY", "translateZ"),

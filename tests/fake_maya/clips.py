@@ -1,4 +1,4 @@
-"""Shared helpers of the Maya tests: a real CMU clip as CSV, and a tiny real model file.
+"""Helpers of the Maya tests (and the node benchmark): a real CMU clip as CSV, and a tiny real model file.
 
 The model is a genuine ``mocap-ae.model`` set (sidecar + npz written by
 :func:`maya_tool.models.modelfile.save_model_set`, loaded by the numpy

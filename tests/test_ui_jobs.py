@@ -1,0 +1,352 @@
+"""Retraining from the panel: start, progress, cancel, a killed job, re-attaching.
+
+The fast tests run a stand-in job process (a small script speaking the
+``mocap-ae train`` event protocol, epochs of a fraction of a second) so every
+path of the runner is exercised in seconds; the ``slow`` tests run real tiny
+``mocap-ae train`` jobs (TensorFlow, a few seconds each).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import stat
+import sys
+import textwrap
+from pathlib import Path
+
+from tests import ui_support
+
+import numpy as np
+import pytest
+
+from maya_tool import jobs
+from maya_tool.io import write_clip
+from maya_tool.jobs import JobStore
+from maya_tool.models.runtime import load_model
+from maya_tool.ui.host import StandaloneHost
+from maya_tool.ui.jobrunner import JobRunner, detect_training_python, make_spec
+from maya_tool.ui.jobs_view import default_job_name, format_eta
+from maya_tool.ui import style
+from maya_tool.ui.panel import Panel, create_panel
+from maya_tool.ui.qt import QtCore, QtGui, Qt
+from maya_tool.ui.settings import Settings
+from tests import synth
+
+FAKE_JOB = '''\
+#!{python}
+"""Stand-in for `python -m maya_tool train --spec S --job J --events E` with quick epochs."""
+import json, os, signal, sys, time
+sys.path.insert(0, {root!r})
+from maya_tool.jobs import EventWriter
+
+args = sys.argv[1:]
+spec = json.load(open(args[args.index("--spec") + 1]))
+writer = EventWriter(args[args.index("--job") + 1], None, args[args.index("--events") + 1])
+epochs = spec["epochs"]
+delay = float(os.environ.get("FAKE_EPOCH_S", "0.15"))
+state = {{"epoch": 0}}
+
+def stop(signum, frame):
+    writer.emit("checkpoint", epoch=state["epoch"], epochs=epochs, checkpoint="ckpt")
+    writer.emit("cancelled", message="SIGTERM received: checkpoint saved")
+    sys.exit(3)
+
+signal.signal(signal.SIGTERM, stop)
+writer.emit("start", epochs=epochs)
+for epoch in range(1, epochs + 1):
+    state["epoch"] = epoch
+    for step in (1, 2):
+        time.sleep(delay / 2)
+        writer.emit("progress", epoch=epoch, epochs=epochs, step=step, steps=2, loss=1.0 / epoch,
+                    eta_s=(epochs - epoch) * delay, elapsed_s=epoch * delay)
+    print(f"epoch {{epoch}} finished", file=sys.stderr, flush=True)
+    writer.emit("epoch", epoch=epoch, epochs=epochs, loss=1.0 / epoch, val_loss=1.2 / epoch,
+                eta_s=(epochs - epoch) * delay, elapsed_s=epoch * delay)
+if os.environ.get("FAKE_FAIL"):
+    print("ValueError: the data set is empty", file=sys.stderr, flush=True)
+    writer.emit("error", message="the data set is empty")
+    sys.exit(1)
+sys.path.insert(0, {root!r})
+from tests import synth, ui_support
+model = ui_support.make_pca_model(spec["output_dir"], spec["name"], [synth.smooth_clip(120)], latent=20)
+writer.emit("done", model=str(model), epoch=epochs, epochs=epochs)
+'''
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture()
+def fake_python(tmp_path: Path) -> str:
+    """An executable that the runner uses as "the training Python"."""
+    path = tmp_path / "fake-python"
+    path.write_text(FAKE_JOB.format(python=sys.executable, root=str(REPO)))
+    path.chmod(path.stat().st_mode | stat.S_IXUSR)
+    return str(path)
+
+
+def make_panel(qtbot, tmp_path: Path, python: str) -> Panel:  # type: ignore[no-untyped-def]
+    panel = create_panel(
+        StandaloneHost(),
+        settings=Settings(tmp_path / "panel.ini"),
+        job_store=JobStore(tmp_path / "jobs"),
+        training_python=python,
+    )
+    qtbot.addWidget(panel)
+    panel.resize(1300, 820)
+    panel.show()
+    panel.tabs.setCurrentIndex(2)
+    return panel
+
+
+def fill_form(panel: Panel, clip_dir: Path, name: str, epochs: int, output: Path) -> None:
+    view = panel.jobs_view
+    view.inputs.clear()
+    view.add_input(clip_dir)
+    view.name.setText(name)
+    view.epochs.setValue(epochs)
+    view.output_dir.setText(str(output))
+
+
+def wait_state(qtbot, runner: JobRunner, job_id: str, states: tuple[str, ...], timeout: int = 30000) -> jobs.JobRecord:  # type: ignore[no-untyped-def]
+    qtbot.waitUntil(lambda: runner.record(job_id).state in states, timeout=timeout)
+    return runner.record(job_id)
+
+
+def first_epoch(qtbot, runner: JobRunner, job_id: str, timeout: int = 60000) -> None:  # type: ignore[no-untyped-def]
+    qtbot.waitUntil(lambda: any(e["event"] == "epoch" for e in runner.events(job_id)), timeout=timeout)
+
+
+def test_form_helpers() -> None:
+    assert default_job_name("temporal-high", "/x/07_01.bvh") == "temporal-high-07_01"
+    assert format_eta(187) == "ETA 3:07" and format_eta(3725) == "ETA 1:02:05" and format_eta(None) == ""
+    spec = make_spec("m", ["a.bvh"], "temporal-high", epochs=3, noise=0.05, sparsity=1e-6)
+    assert spec.architecture == "temporal" and spec.params == {"high_ratio": True} and spec.sparsity is None
+    assert make_spec("s", ["a.bvh"], "sparse", sparsity=1e-6).sparsity == 1e-6
+    with pytest.raises(Exception, match="unknown preset"):
+        make_spec("m", ["a.bvh"], "huge")
+    assert detect_training_python("/opt/py") == "/opt/py"
+    assert detect_training_python(None, maya=False) == sys.executable
+
+
+def test_job_from_the_form_to_a_loaded_model(qtbot, tmp_path, fake_python) -> None:  # type: ignore[no-untyped-def]
+    clip = synth.smooth_clip(120)
+    clip_path = tmp_path / "clips" / "walk.csv"
+    write_clip(clip, clip_path)
+    panel = make_panel(qtbot, tmp_path, fake_python)
+    try:
+        panel.open_clip(clip_path)
+        qtbot.waitUntil(lambda: panel.controller.clip is not None, timeout=10000)
+        view = panel.jobs_view
+        qtbot.mouseClick(view.add_clip_button, Qt.MouseButton.LeftButton)
+        assert view.input_paths() == [str(clip_path)]
+        assert view.name.text() == "pose-walk"
+        view.preset.setCurrentText("temporal")
+        assert view.name.text() == "temporal-walk" and not view.sparsity.isEnabled()
+        view.preset.setCurrentText("sparse")
+        assert view.sparsity.isEnabled()
+        view.sparsity.setText("1e-6")
+        view.epochs.setValue(4)
+        view.noise.setValue(0.05)
+        view.output_dir.setText(str(tmp_path / "models"))
+        qtbot.mouseClick(view.start_button, Qt.MouseButton.LeftButton)
+        records = panel.runner.records()
+        assert len(records) == 1
+        record = records[0]
+        assert record.spec.architecture == "sparse" and record.spec.sparsity == 1e-6 and record.spec.noise == 0.05
+        qtbot.waitUntil(lambda: view.progress.value() > 0, timeout=20000)
+        record = wait_state(qtbot, panel.runner, record.id, ("done",))
+        assert panel.runner.record(record.id).pid is None
+        epochs = [e for e in panel.runner.events(record.id) if e["event"] == "epoch"]
+        train, val = view.loss_data()
+        np.testing.assert_allclose(train, [e["loss"] for e in epochs])
+        np.testing.assert_allclose(val, [e["val_loss"] for e in epochs])
+        assert view.progress.value() == 100
+        assert view.history.topLevelItem(0).text(2) == "done"
+        assert "finished" in panel.status.text()
+        names = [panel.model_combo.itemText(i) for i in range(panel.model_combo.count())]
+        assert any(n.startswith("sparse-walk") for n in names), "a finished job's model is registered in the list"
+        assert view.load_button.isEnabled()
+        qtbot.mouseClick(view.load_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: panel.controller.model is not None, timeout=10000)
+        assert panel.controller.model.name == "sparse-walk"
+        qtbot.waitUntil(lambda: not panel.controller.busy, timeout=10000)
+    finally:
+        panel.shutdown()
+
+
+def test_cancel_a_running_job(qtbot, tmp_path, fake_python, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("FAKE_EPOCH_S", "0.3")
+    write_clip(synth.smooth_clip(60), tmp_path / "clips" / "a.csv")
+    panel = make_panel(qtbot, tmp_path, fake_python)
+    try:
+        fill_form(panel, tmp_path / "clips", "long", 200, tmp_path / "models")
+        record = panel.jobs_view.start_job()
+        first_epoch(qtbot, panel.runner, record.id)
+        assert panel.jobs_view.cancel_button.isEnabled()
+        ui_support.ARTIFACTS.mkdir(exist_ok=True)
+        shot = ui_support.ARTIFACTS / "panel-job-running-fake.png"
+        assert panel.grab().save(str(shot)) and ui_support.distinct_colours(shot) > 20
+        qtbot.mouseClick(panel.jobs_view.cancel_button, Qt.MouseButton.LeftButton)
+        record = wait_state(qtbot, panel.runner, record.id, ("cancelled",))
+        assert "checkpoint" in (record.message or "")
+        assert "cancelled" in panel.status.text()
+        assert not (tmp_path / "models" / "long.json").exists()
+    finally:
+        panel.shutdown()
+
+
+def test_a_killed_job_fails_and_keeps_the_current_model(qtbot, tmp_path, fake_python, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("FAKE_EPOCH_S", "0.3")
+    clip = synth.smooth_clip(60)
+    write_clip(clip, tmp_path / "clips" / "a.csv")
+    current = load_model(ui_support.make_pca_model(tmp_path / "models", "current", [clip], latent=10))
+    panel = make_panel(qtbot, tmp_path, fake_python)
+    try:
+        panel.controller.set_clip(clip)
+        panel.controller.set_model(current)
+        fill_form(panel, tmp_path / "clips", "current", 200, tmp_path / "models")
+        record = panel.jobs_view.start_job()
+        first_epoch(qtbot, panel.runner, record.id)
+        os.kill(panel.runner.record(record.id).pid, signal.SIGKILL)
+        record = wait_state(qtbot, panel.runner, record.id, ("failed",))
+        assert "without a final event" in (record.message or "")
+        assert "epoch 1 finished" in panel.jobs_view.log.toPlainText()
+        assert panel.status.property("level") == "error" and "failed" in panel.status.text()
+        assert panel.controller.model is current
+        assert load_model(tmp_path / "models" / "current.json").meta["weights"] == current.meta["weights"]
+        qtbot.waitUntil(lambda: not panel.controller.busy, timeout=10000)
+    finally:
+        panel.shutdown()
+
+
+def test_a_failing_job_shows_its_last_log_lines(qtbot, tmp_path, fake_python, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("FAKE_FAIL", "1")
+    monkeypatch.setenv("FAKE_EPOCH_S", "0.05")
+    write_clip(synth.smooth_clip(60), tmp_path / "clips" / "a.csv")
+    panel = make_panel(qtbot, tmp_path, fake_python)
+    try:
+        fill_form(panel, tmp_path / "clips", "broken", 2, tmp_path / "models")
+        record = wait_state(qtbot, panel.runner, panel.jobs_view.start_job().id, ("failed",))
+        assert record.message == "the data set is empty"
+        assert "ValueError: the data set is empty" in panel.jobs_view.log.toPlainText()
+        assert "the data set is empty" in panel.status.text()
+    finally:
+        panel.shutdown()
+
+
+def test_reattach_after_the_panel_is_recreated(qtbot, tmp_path, fake_python, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("FAKE_EPOCH_S", "0.25")
+    write_clip(synth.smooth_clip(60), tmp_path / "clips" / "a.csv")
+    first = make_panel(qtbot, tmp_path, fake_python)
+    fill_form(first, tmp_path / "clips", "survivor", 8, tmp_path / "models")
+    record = first.jobs_view.start_job()
+    first_epoch(qtbot, first.runner, record.id)
+    first.close()
+    assert jobs.is_alive(JobStore(tmp_path / "jobs").get(record.id).pid), "closing the panel must not stop the job"
+    second = make_panel(qtbot, tmp_path, fake_python)
+    try:
+        assert [r.id for r in second.runner.running()] == [record.id]
+        assert second.jobs_view.job_title.text().startswith("survivor")
+        done = wait_state(qtbot, second.runner, record.id, ("done",))
+        assert done.model and Path(done.model).is_file()
+        train, _ = second.jobs_view.loss_data()
+        assert len(train) == 8, "epochs written before re-attaching are read from the events file"
+    finally:
+        second.shutdown()
+    third = make_panel(qtbot, tmp_path, fake_python)
+    try:
+        assert third.runner.running() == []
+        assert third.jobs_view.history.topLevelItem(0).text(2) == "done"
+    finally:
+        third.shutdown()
+
+
+def test_jobs_queue_one_at_a_time(qtbot, tmp_path, fake_python, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("FAKE_EPOCH_S", "0.1")
+    write_clip(synth.smooth_clip(60), tmp_path / "clips" / "a.csv")
+    runner = JobRunner(JobStore(tmp_path / "jobs"), fake_python)
+    try:
+        spec_a = make_spec("first", [str(tmp_path / "clips")], epochs=3, output_dir=str(tmp_path / "models"))
+        spec_b = make_spec("second", [str(tmp_path / "clips")], epochs=2, output_dir=str(tmp_path / "models"))
+        a, b = runner.submit(spec_a), runner.submit(spec_b)
+        assert [r.id for r in runner.running()] == [a.id] and runner.queued() == [b.id]
+        wait_state(qtbot, runner, a.id, ("done",))
+        wait_state(qtbot, runner, b.id, ("done",))
+        first_b = next(e for e in runner.events(b.id) if e["event"] == "start")
+        last_a = next(e for e in runner.events(a.id) if e["event"] == "done")
+        assert first_b["time"] >= last_a["time"]
+    finally:
+        runner.close()
+
+
+def test_a_missing_training_python_fails_the_job_cleanly(qtbot, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    runner = JobRunner(JobStore(tmp_path / "jobs"), str(tmp_path / "no-such-python"))
+    messages: list[str] = []
+    runner.message.connect(lambda text, level: messages.append(text))
+    try:
+        record = runner.submit(make_spec("x", ["a.bvh"], epochs=1))
+        assert runner.record(record.id).state == "failed"
+        assert any("Training Python" in m for m in messages)
+    finally:
+        runner.close()
+
+
+# --------------------------------------------------------------- real jobs
+def _tiny_real_clips(folder: Path) -> Path:
+    for seed in (0, 1):
+        write_clip(synth.smooth_clip(360, seed=seed), folder / f"clip{seed}.csv")
+    return folder
+
+
+@pytest.mark.slow
+def test_real_training_job_from_the_panel(qtbot, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    clips = _tiny_real_clips(tmp_path / "clips")
+    clip = synth.smooth_clip(360)
+    panel = make_panel(qtbot, tmp_path, sys.executable)
+    previous = load_model(ui_support.make_pca_model(tmp_path / "before", "before", [clip], latent=12))
+    try:
+        panel.controller.set_clip(clip)
+        panel.controller.set_model(previous)
+        fill_form(panel, clips, "tiny-real", 3, tmp_path / "models")
+        record = panel.jobs_view.start_job()
+        record = wait_state(qtbot, panel.runner, record.id, ("done", "failed"), timeout=120000)
+        assert record.state == "done", panel.runner.log_tail(record.id)
+        train, val = panel.jobs_view.loss_data()
+        assert len(train) >= 1 and np.all(np.isfinite(train))
+        qtbot.mouseClick(panel.jobs_view.load_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: panel.controller.model is not previous, timeout=10000)
+        assert panel.controller.model.name == "tiny-real"
+        panel.mode_combo.setCurrentText("encoded")
+        qtbot.waitUntil(lambda: not panel.controller.busy, timeout=20000)
+        assert panel.controller.evaluation is not None and panel.controller.evaluation.mode == "encoded"
+    finally:
+        panel.shutdown()
+
+
+@pytest.mark.slow
+def test_real_job_cancelled_and_another_killed(qtbot, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    clips = _tiny_real_clips(tmp_path / "clips")
+    panel = make_panel(qtbot, tmp_path, sys.executable)
+    try:
+        fill_form(panel, clips, "to-cancel", 500, tmp_path / "models")
+        record = panel.jobs_view.start_job()
+        first_epoch(qtbot, panel.runner, record.id, timeout=120000)
+        ui_support.ARTIFACTS.mkdir(exist_ok=True)
+        style.apply_dark_theme(QtGui.QGuiApplication.instance())
+        QtGui.QGuiApplication.processEvents()
+        shot = ui_support.ARTIFACTS / "panel-job-running.png"
+        assert panel.grab().save(str(shot)) and ui_support.distinct_colours(shot) > 20
+        panel.jobs_view.cancel_shown()
+        record = wait_state(qtbot, panel.runner, record.id, ("cancelled", "failed"), timeout=60000)
+        assert record.state == "cancelled", panel.runner.log_tail(record.id)
+
+        fill_form(panel, clips, "to-kill", 500, tmp_path / "models")
+        record = panel.jobs_view.start_job()
+        first_epoch(qtbot, panel.runner, record.id, timeout=120000)
+        os.kill(panel.runner.record(record.id).pid, signal.SIGKILL)
+        record = wait_state(qtbot, panel.runner, record.id, ("failed",), timeout=30000)
+        assert not (tmp_path / "models" / "to-kill.json").exists()
+        assert panel.status.property("level") == "error"
+    finally:
+        panel.shutdown()
