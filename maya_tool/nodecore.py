@@ -3,8 +3,10 @@
 The tutorial node re-read its CSV and ran Keras on one pose every time the
 frame changed. Here the expensive work happens once per change of input: a
 :class:`ClipEvaluator` loads the clip through the cached CSV loader, runs the
-whole clip through the numpy model in one batch and keeps the result; each
-frame is then a lookup plus a few small matrix products. The plug-in in
+whole clip through the numpy model in one batch and turns every frame into
+Maya matrices at once, a ``(F, J, 16)`` table in ``MMatrix`` order. A frame is
+then one row of that table handed over as Python floats, plus a few
+``os.stat`` calls to notice files rewritten on disk. The plug-in in
 ``plug-ins/csvToMat.py`` only moves values between Maya's data block and this
 class, so everything here is tested without Maya.
 
@@ -32,7 +34,7 @@ from . import quaternion as quat
 from .clip import Clip
 from .errors import MocapError
 from .modes import MODES, PoseModel, compute_variant, effective_mode, pipeline
-from .skeleton import Skeleton, find_sidecar
+from .skeleton import Skeleton, find_sidecar, sidecar_path
 
 FloatArray = NDArray[np.float64]
 
@@ -40,6 +42,10 @@ ClipLoader = Callable[[str], Clip]
 ModelLoader = Callable[[str], PoseModel]
 
 MODEL_SUFFIXES = (".json", ".npz", ".keras")
+
+_IDENTITY_ROW = [1.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 1.0]
+_stat = os.stat
+_floor = math.floor
 
 
 @dataclass(frozen=True)
@@ -118,13 +124,50 @@ def _mean_angle_deg(reference: Clip, candidate: Clip) -> FloatArray:
 
 @dataclass
 class _Result:
-    """One evaluated variant of a clip: what a frame lookup needs."""
+    """One evaluated variant of a clip: what a frame lookup needs.
+
+    ``table`` (the variant's matrices, F x J x 128 bytes: 40 MB for 10,000
+    frames of 31 joints) exists only while the variant is shown, so the few
+    variants kept for quick mode flips cost their rotations, not their
+    matrices.
+    """
 
     fps: float
     root_positions: FloatArray  # (F, 3)
     rotations: FloatArray  # (F, J, 4)
     errors_deg: FloatArray  # (F,)
     skeleton: Skeleton
+    table: FloatArray | None = None  # (F, J, 16) Maya row-vector matrices, row-major
+    errors: list[float] | None = None  # errors_deg as Python floats
+
+
+def _maya_table(result: _Result) -> FloatArray:
+    """Every frame's matrices in the order ``MMatrix`` takes its 16 values."""
+    rotations = result.rotations
+    translation = np.zeros(rotations.shape[:-1] + (3,))
+    translation[:, 0] = result.root_positions
+    return quat.to_maya_matrix(rotations, translation).reshape(rotations.shape[0], rotations.shape[1], 16)
+
+
+def _watched_files(inputs: NodeInputs) -> list[str]:
+    """The files whose stamps :meth:`ClipEvaluator.key_for` reads, as given (not made absolute).
+
+    Paths are kept as typed so that a relative path that starts resolving to
+    another file (Maya's working folder changed) shows up as a changed stamp.
+    The shared ``skeleton.json`` only matters while the clip's own sidecar is
+    missing; when the own one appears or disappears, its stamp changes.
+    """
+    if not inputs.file_path or inputs.mode not in MODES:
+        return []
+    csv = inputs.file_path
+    own = str(sidecar_path(csv))
+    files = [csv, own]
+    if file_stamp(own) is None:
+        files.append(str(Path(csv).with_name("skeleton.json")))
+    _, encoded = pipeline(inputs.mode, inputs.encode)
+    if encoded and inputs.model_path:
+        files.extend(str(p) for p in model_files(inputs.model_path))
+    return files
 
 
 class _LRU:
@@ -157,11 +200,13 @@ _MODEL_CACHE = _LRU(4)
 class ClipEvaluator:
     """Keeps one node's clip evaluated for its current inputs.
 
-    Call :meth:`update` with the inputs on each compute; it is cheap when
-    nothing changed (a few ``os.stat`` calls) and returns an error message
-    only the first time a given broken input is seen, so the host reports
-    each problem once. While broken, the evaluator serves the rest pose and
-    it recovers on the first update after the files change.
+    Call :meth:`sync` (or :meth:`update`) with the inputs on each compute;
+    it is cheap when nothing changed (a tuple comparison and one ``os.stat``
+    per file behind the inputs) and returns an error message only the first
+    time a given broken input is seen, so the host reports each problem
+    once. While broken, the evaluator serves the rest pose and it recovers
+    on the first update after the files change. :meth:`frame_output` then
+    gives a frame's matrices as ready-made lists of 16 floats.
 
     Args:
         clip_loader: ``path -> Clip``; defaults to the cached CSV loader.
@@ -185,6 +230,9 @@ class ClipEvaluator:
         self._rest_skeleton: Skeleton | None = None
         self.error: str | None = None
         self.inputs = NodeInputs()
+        self._raw: tuple[Any, ...] | None = None
+        self._watch: list[tuple[str, tuple[int, int, int] | None]] = []
+        self._rest_rows: list[list[float]] = [_IDENTITY_ROW]
 
     # ------------------------------------------------------------------ state
     @property
@@ -225,6 +273,36 @@ class ClipEvaluator:
         return None if self._result is None else self._result.root_positions
 
     # ----------------------------------------------------------------- update
+    def sync(self, file_path: str, model_path: str, noise: float, mode_index: int, encode: bool) -> str | None:
+        """:meth:`update` from the raw attribute values, for the node's every compute.
+
+        When the values are the ones of the last call and no file behind
+        them changed on disk, this is a tuple comparison and one ``os.stat``
+        per file (CSV, sidecar, model files): no path arithmetic, no
+        :class:`NodeInputs`, no cache key.
+
+        Returns:
+            As :meth:`update`.
+        """
+        raw = (file_path, model_path, noise, mode_index, encode)
+        if raw == self._raw and self._files_unchanged():
+            return None
+        message = self.update(NodeInputs.from_mode_index(file_path, model_path, noise, mode_index, encode))
+        self._raw = raw
+        return message
+
+    def _files_unchanged(self) -> bool:
+        for path, stamp in self._watch:
+            try:
+                st = _stat(path)
+            except OSError:
+                if stamp is not None:
+                    return False
+                continue
+            if (st.st_mtime_ns, st.st_size, st.st_ino) != stamp:
+                return False
+        return True
+
     def key_for(self, inputs: NodeInputs) -> Hashable:
         """What the cached arrays depend on: files (path + stamp) and settings."""
         if not inputs.file_path:
@@ -251,6 +329,9 @@ class ClipEvaluator:
             None (also None when the same error was already returned).
         """
         self.inputs = inputs
+        self._raw = None
+        # Stamps first: a file rewritten between here and key_for shows up as a change next time.
+        self._watch = [(path, file_stamp(path)) for path in _watched_files(inputs)]
         key = self.key_for(inputs)
         if key == self._key:
             return None
@@ -260,17 +341,30 @@ class ClipEvaluator:
             try:
                 result = self._evaluate(inputs)
             except Exception as exc:  # noqa: BLE001 - any failure must leave the scene usable
-                self._result = None
+                self._show(None)
                 self.error = describe_error(exc)
                 self._remember_rest_skeleton(inputs)
+                self._rest_rows = self.rest_matrices().reshape(-1, 16).tolist()
                 return self.error
-        self._result, self.error = result, None
+        self._show(result)
+        self.error = None
         if not inputs.file_path:
             self._rest_skeleton = None
         if result is not None:
             self._rest_skeleton = result.skeleton
             self._variants.put(key, result)
+        self._rest_rows = self.rest_matrices().reshape(-1, 16).tolist()
         return None
+
+    def _show(self, result: _Result | None) -> None:
+        """Make ``result`` the variant frames come from; only it keeps a matrix table."""
+        previous = self._result
+        if previous is not None and previous is not result:
+            previous.table = previous.errors = None
+        if result is not None and result.table is None:
+            result.table = _maya_table(result)
+            result.errors = result.errors_deg.tolist()
+        self._result = result
 
     def _evaluate(self, inputs: NodeInputs) -> _Result | None:
         if not inputs.file_path:
@@ -347,13 +441,34 @@ class ClipEvaluator:
 
     def frame_matrices(self, frame: float) -> FloatArray:
         """(J, 4, 4) Maya row-vector matrices: root with translation, then each joint."""
-        if self._result is None:
+        result = self._result
+        if result is None or result.table is None:
             return self.rest_matrices()
-        row = self.clip_row(frame)
-        rotations = self._result.rotations[row]
-        translation = np.zeros((len(rotations), 3))
-        translation[0] = self._result.root_positions[row]
-        return quat.to_maya_matrix(rotations, translation)
+        return result.table[self.clip_row(frame)].reshape(-1, 4, 4).copy()
+
+    def frame_output(self, frame: float) -> tuple[list[list[float]], float]:
+        """What the node writes for a frame: J lists of 16 floats (``MMatrix`` order) and ``frameError``.
+
+        The per-frame path of the node, so it does the least Python work
+        that gets Maya its values: one row of the precomputed table turned
+        into floats by numpy in one call, the error from a list. Same row
+        rule as :meth:`clip_row`. The lists are fresh except the rest pose's,
+        which callers must not modify.
+        """
+        result = self._result
+        if result is None or result.table is None or result.errors is None:
+            return self._rest_rows, 0.0
+        table = result.table
+        try:
+            row = _floor(frame + 0.5)
+        except (OverflowError, ValueError):  # inf or nan, as clip_row
+            row = 0
+        last = len(table) - 1
+        if row > last:
+            row = last
+        elif row < 0:
+            row = 0
+        return table[row].tolist(), result.errors[row]
 
     def frame_error(self, frame: float) -> float:
         """Mean joint angle (deg) between the shown frame and the original."""

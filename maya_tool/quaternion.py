@@ -215,3 +215,28 @@ def slerp(a: ArrayLike, b: ArrayLike, t: ArrayLike) -> FloatArray:
 def norm_deviation(q: ArrayLike) -> FloatArray:
     """|1 - |q||, used by readers to warn about non-unit input."""
     return np.abs(1.0 - np.linalg.norm(np.asarray(q, dtype=np.float64), axis=-1))
+
+
+def mean_direction(q: ArrayLike) -> FloatArray:
+    """Per-joint average rotation direction (N, J, 4) -> (J, 4), w >= 0.
+
+    The principal eigenvector of the sum of ``q q^T`` (Markley's average):
+    unlike a component mean it does not care which sign each sample has.
+    """
+    q = np.asarray(q, dtype=np.float64)
+    scatter = np.einsum("nji,njk->jik", q, q)
+    _, vectors = np.linalg.eigh(scatter)
+    return positive_w(vectors[..., -1])
+
+
+def to_hemisphere(q: ArrayLike, reference: ArrayLike) -> FloatArray:
+    """Flip each quaternion onto the side of its joint's ``reference``.
+
+    Clips keep w >= 0, which flips the sign of a joint that turns through
+    about 180 degrees (the CMU finger bases sit there). A model fed such a
+    joint sees two far-apart inputs for one pose; measured against a
+    per-joint reference direction the sign stays stable.
+    """
+    q = np.asarray(q, dtype=np.float64)
+    dots = np.sum(q * np.asarray(reference, dtype=np.float64), axis=-1, keepdims=True)
+    return q * np.where(dots < 0.0, -1.0, 1.0)

@@ -4,7 +4,8 @@ Python API 2.0 plug-in (``maya_useNewAPI``). The node keeps the tutorial's
 attributes (``filePath``, ``frame``, ``matOut``) and adds the autoencoder
 controls. All the work is in the Maya-free :mod:`maya_tool.nodecore`: when a
 file, the model, noise, encode or mode changes, the whole clip is evaluated
-once (cached loader, numpy model in one batch); each frame is then a lookup.
+once (cached loader, numpy model in one batch) and turned into a table of
+matrices; each frame is then one row of that table copied into ``matOut``.
 
 Node id: ``0x00072A00``, in the block 0x00000000-0x0007FFFF that Autodesk
 leaves for plug-ins used locally and never registered. Scenes saved as
@@ -47,6 +48,8 @@ NODE_ID = om.MTypeId(0x00072A00)
 VENDOR = "mocap-ae"
 VERSION = "2.0"
 MODE_FIELDS = ("original", "encoded", "noisy", "denoised")
+_MMatrix = om.MMatrix
+_SECONDS = om.MTime.kSeconds
 
 
 def maya_useNewAPI() -> None:
@@ -71,6 +74,7 @@ class CsvToMat(om.MPxNode):
         om.MPxNode.__init__(self)
         self._evaluator = nodecore.ClipEvaluator()
         self._written = 0
+        self._time_plug: Any = None  # thisMObject() is not valid yet in the constructor
 
     @staticmethod
     def creator() -> "CsvToMat":
@@ -147,46 +151,58 @@ class CsvToMat(om.MPxNode):
                 om.MPxNode.attributeAffects(source, target)
 
     def compute(self, plug: Any, data: Any) -> Any:
+        """Write every output for the current frame.
+
+        Runs on each frame change, so it only reads the inputs, lets the
+        evaluator notice changed settings or files (re-evaluating the whole
+        clip then), and copies one precomputed row into ``matOut``: one
+        ``MMatrix`` per joint from 16 ready-made floats, through one builder.
+        """
         attribute = plug.attribute()
         if not (
             attribute == CsvToMat.matOut or attribute == CsvToMat.frameError or attribute == CsvToMat.jointCount
         ):
             return None
         evaluator = self._evaluator
-        inputs = nodecore.NodeInputs.from_mode_index(
-            data.inputValue(CsvToMat.filePath).asString(),
-            data.inputValue(CsvToMat.modelPath).asString(),
-            data.inputValue(CsvToMat.noise).asFloat(),
-            data.inputValue(CsvToMat.mode).asShort(),
-            data.inputValue(CsvToMat.encode).asBool(),
+        input_value = data.inputValue
+        message = evaluator.sync(
+            input_value(CsvToMat.filePath).asString(),
+            input_value(CsvToMat.modelPath).asString(),
+            input_value(CsvToMat.noise).asFloat(),
+            input_value(CsvToMat.mode).asShort(),
+            input_value(CsvToMat.encode).asBool(),
         )
-        message = evaluator.update(inputs)
         if message:
             om.MGlobal.displayError(f"{self.name()}: {message}")
 
-        if om.MPlug(self.thisMObject(), CsvToMat.time).isConnected:
-            seconds = data.inputValue(CsvToMat.time).asTime().asUnits(om.MTime.kSeconds)
+        time_plug = self._time_plug
+        if time_plug is None:
+            time_plug = self._time_plug = om.MPlug(self.thisMObject(), CsvToMat.time)
+        if time_plug.isConnected:
+            seconds = input_value(CsvToMat.time).asTime().asUnits(_SECONDS)
             frame = evaluator.frame_for_seconds(seconds)
         else:
-            frame = data.inputValue(CsvToMat.frame).asFloat()
+            frame = input_value(CsvToMat.frame).asFloat()
+        rows, frame_error = evaluator.frame_output(frame)
 
-        matrices = evaluator.frame_matrices(frame).reshape(-1, 16)
+        count = len(rows)
         out = data.outputArrayValue(CsvToMat.matOut)
         builder = out.builder()
-        for index, values in enumerate(matrices.tolist()):
-            builder.addElement(index).setMMatrix(om.MMatrix(values))
-        for index in range(len(matrices), self._written):
+        add_element = builder.addElement
+        for index, matrix in enumerate(map(_MMatrix, rows)):
+            add_element(index).setMMatrix(matrix)
+        for index in range(count, self._written):
             builder.removeElement(index)
-        self._written = len(matrices)
+        self._written = count
         out.set(builder)
         out.setAllClean()
 
-        error = data.outputValue(CsvToMat.frameError)
-        error.setFloat(evaluator.frame_error(frame))
-        error.setClean()
-        count = data.outputValue(CsvToMat.jointCount)
-        count.setInt(len(matrices))
-        count.setClean()
+        handle = data.outputValue(CsvToMat.frameError)
+        handle.setFloat(frame_error)
+        handle.setClean()
+        handle = data.outputValue(CsvToMat.jointCount)
+        handle.setInt(count)
+        handle.setClean()
         data.setClean(plug)
         return None
 

@@ -12,7 +12,6 @@ import os
 import signal
 import stat
 import sys
-import textwrap
 from pathlib import Path
 
 from tests import ui_support
@@ -29,7 +28,7 @@ from maya_tool.ui.jobrunner import JobRunner, detect_training_python, make_spec
 from maya_tool.ui.jobs_view import default_job_name, format_eta
 from maya_tool.ui import style
 from maya_tool.ui.panel import Panel, create_panel
-from maya_tool.ui.qt import QtCore, QtGui, Qt
+from maya_tool.ui.qt import QtGui, Qt
 from maya_tool.ui.settings import Settings
 from tests import synth
 
@@ -67,7 +66,6 @@ if os.environ.get("FAKE_FAIL"):
     print("ValueError: the data set is empty", file=sys.stderr, flush=True)
     writer.emit("error", message="the data set is empty")
     sys.exit(1)
-sys.path.insert(0, {root!r})
 from tests import synth, ui_support
 model = ui_support.make_pca_model(spec["output_dir"], spec["name"], [synth.smooth_clip(120)], latent=20)
 writer.emit("done", model=str(model), epoch=epochs, epochs=epochs)
@@ -327,13 +325,16 @@ def test_real_training_job_from_the_panel(qtbot, tmp_path) -> None:  # type: ign
 @pytest.mark.slow
 def test_real_job_cancelled_and_another_killed(qtbot, tmp_path) -> None:  # type: ignore[no-untyped-def]
     clips = _tiny_real_clips(tmp_path / "clips")
+    style.apply_dark_theme(QtGui.QGuiApplication.instance())  # what `mocap-ae panel` looks like
     panel = make_panel(qtbot, tmp_path, sys.executable)
     try:
+        panel.controller.set_clip(synth.smooth_clip(360), path=str(clips / "clip0.csv"))
         fill_form(panel, clips, "to-cancel", 500, tmp_path / "models")
         record = panel.jobs_view.start_job()
-        first_epoch(qtbot, panel.runner, record.id, timeout=120000)
+        qtbot.waitUntil(
+            lambda: sum(e["event"] == "epoch" for e in panel.runner.events(record.id)) >= 4, timeout=120000
+        )
         ui_support.ARTIFACTS.mkdir(exist_ok=True)
-        style.apply_dark_theme(QtGui.QGuiApplication.instance())
         QtGui.QGuiApplication.processEvents()
         shot = ui_support.ARTIFACTS / "panel-job-running.png"
         assert panel.grab().save(str(shot)) and ui_support.distinct_colours(shot) > 20

@@ -66,7 +66,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "kernel": 9,
         "activation": "elu",
         "output_activation": "tanh",
-        "inference": "windows",
+        "inference": "full",
         "sample_hop": 16,
         "high_ratio": False,
     },

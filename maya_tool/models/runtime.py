@@ -165,6 +165,12 @@ class NumpyModel:
         self.inference = str(params.get("inference", "windows"))
         self.stride = int(params.get("stride", 1))
         self.latent_dtype = np.dtype(str(meta.get("latent_dtype", "float32")))
+        hemisphere = meta.get("hemisphere")
+        self.hemisphere = None if hemisphere is None else np.asarray(hemisphere, dtype=np.float64).reshape(-1, 4)
+        if self.hemisphere is not None and len(self.hemisphere) != len(self.joint_names) - 1:
+            raise MocapError(
+                f"hemisphere has {len(self.hemisphere)} entries for {len(self.joint_names) - 1} joints", path=self.path
+            )
         self._encoder = list(meta["network"]["encoder"])
         self._decoder = list(meta["network"]["decoder"])
         self._weights = {key: np.asarray(value, dtype=np.float32) for key, value in weights.items()}
@@ -261,16 +267,19 @@ class NumpyModel:
                 f"model {self.name!r} was trained on other joints: {listed}{more}", path=path
             )
 
-    def _features(self, joint_rotations: NDArray[Any]) -> Array:
+    def inputs(self, joint_rotations: NDArray[Any]) -> Array:
+        """Model inputs: flat quaternions, each joint on its trained hemisphere."""
         rots = np.asarray(joint_rotations)
         joints = len(self.joint_names) - 1
         if rots.ndim == 2 and rots.shape[1] == self.input_size:
-            return rots.astype(np.float32)
-        if rots.ndim != 3 or rots.shape[1:] != (joints, 4):
+            rots = rots.reshape(len(rots), joints, 4)
+        elif rots.ndim != 3 or rots.shape[1:] != (joints, 4):
             raise ModelMismatchError(
                 f"model {self.name!r} expects rotations of shape (frames, {joints}, 4) ({self.input_size} inputs), "
                 f"got {rots.shape}"
             )
+        if self.hemisphere is not None:
+            rots = quat.to_hemisphere(rots, self.hemisphere)
         return rots.reshape(len(rots), self.input_size).astype(np.float32)
 
     def _store(self, latent: Array) -> NDArray[Any]:
@@ -283,14 +292,14 @@ class NumpyModel:
         temporal models with windowed inference, (ceil(padded/stride),
         channels) with whole-clip inference.
         """
-        x = self._features(joint_rotations)
+        x = self.inputs(joint_rotations)
         if self.architecture != "temporal":
             return self._store(self.encode_features(x))
         assert self.window is not None
         if len(x) == 0:
             raise ModelMismatchError(f"model {self.name!r} cannot encode an empty clip")
         if self.inference == "full":
-            return self._store(self.encode_features(self._pad_full(x)[None])[0])
+            return self._store(self.encode_features(self.pad_clip(x)[None])[0])
         return self._store(self.encode_features(make_windows(x, self.window)))
 
     def decode(self, latent: NDArray[Any], frames: int | None = None) -> NDArray[np.float64]:
@@ -317,7 +326,12 @@ class NumpyModel:
         rots = out.reshape(len(out), len(self.joint_names) - 1, 4).astype(np.float64)
         return quat.positive_w(quat.normalize(rots))
 
-    def _pad_full(self, x: Array) -> Array:
+    def pad_clip(self, x: Array) -> Array:
+        """Half a window of edge frames on each side, rounded up to the stride.
+
+        What whole-clip (``inference: full``) passes feed the network, so the
+        first and last frames get the same context as the middle ones.
+        """
         assert self.window is not None
         hop = self.window // 2
         total = len(x) + 2 * hop
@@ -327,7 +341,7 @@ class NumpyModel:
 
     def reconstruct(self, joint_rotations: NDArray[Any]) -> NDArray[np.float64]:
         """Encode and decode a whole clip in one batch: (F, J-1, 4) -> (F, J-1, 4)."""
-        x = self._features(joint_rotations)
+        x = self.inputs(joint_rotations)
         if len(x) == 0:
             return np.zeros((0, len(self.joint_names) - 1, 4))
         return self.decode(self.encode(x), frames=len(x))

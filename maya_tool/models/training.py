@@ -30,6 +30,7 @@ Keras and TensorFlow are imported inside functions only.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import math
 import os
@@ -95,13 +96,18 @@ def checkpoint_spec(output_dir: os.PathLike[str] | str | None, name: str) -> dic
 
 # ----------------------------------------------------------------------- noise
 def corrupt(
-    poses: NDArray[np.float32], noise: tuple[float, float], rng: np.random.Generator
+    poses: NDArray[np.float32],
+    noise: tuple[float, float],
+    rng: np.random.Generator,
+    hemisphere: NDArray[np.float64] | None = None,
 ) -> NDArray[np.float32]:
     """The node's noise on a batch: (B, D) frames or (B, T, D) windows.
 
     Sigma is drawn uniformly from ``noise`` once per frame (or per window);
     each quaternion component gets Gaussian noise, then the quaternions are
-    renormalised and put in the w >= 0 hemisphere.
+    renormalised and put in the w >= 0 hemisphere, or on the side of the
+    model's per-joint ``hemisphere`` reference when it has one, as the
+    runtime does with its inputs.
     """
     lo, hi = noise
     if hi <= 0.0:
@@ -110,7 +116,8 @@ def corrupt(
     sigma = rng.uniform(lo, hi, size=batch) if hi > lo else np.full(batch, lo)
     quats = poses.reshape(poses.shape[:-1] + (-1, 4)).astype(np.float64)
     sigma = sigma.reshape((batch,) + (1,) * (quats.ndim - 1))
-    noisy = quat.positive_w(quat.normalize(quats + sigma * rng.standard_normal(quats.shape)))
+    noisy = quat.normalize(quats + sigma * rng.standard_normal(quats.shape))
+    noisy = quat.positive_w(noisy) if hemisphere is None else quat.to_hemisphere(noisy, hemisphere)
     return noisy.reshape(poses.shape).astype(np.float32)
 
 
@@ -122,8 +129,16 @@ def _rng(seed: int, *key: int) -> np.random.Generator:
 class FrameBatches:
     """Shuffled frames; batch ``(epoch, step)`` is the same in every run."""
 
-    def __init__(self, poses: NDArray[np.float32], batch_size: int, noise: tuple[float, float], seed: int):
+    def __init__(
+        self,
+        poses: NDArray[np.float32],
+        batch_size: int,
+        noise: tuple[float, float],
+        seed: int,
+        hemisphere: NDArray[np.float64] | None = None,
+    ):
         self.poses = poses
+        self.hemisphere = hemisphere
         self.batch_size = max(1, min(int(batch_size), len(poses)))
         self.steps = len(poses) // self.batch_size
         self.noise = noise
@@ -135,7 +150,7 @@ class FrameBatches:
             self._order = (epoch, _rng(self.seed, 1, epoch).permutation(len(self.poses)))
         rows = self._order[1][step * self.batch_size : (step + 1) * self.batch_size]
         clean = self.poses[rows]
-        return corrupt(clean, self.noise, _rng(self.seed, 2, epoch, step)), clean
+        return corrupt(clean, self.noise, _rng(self.seed, 2, epoch, step), self.hemisphere), clean
 
 
 class WindowBatches:
@@ -156,8 +171,10 @@ class WindowBatches:
         batch_size: int,
         noise: tuple[float, float],
         seed: int,
+        hemisphere: NDArray[np.float64] | None = None,
     ):
         self.poses = poses
+        self.hemisphere = hemisphere
         self.ranges = list(ranges)
         self.window = int(window)
         self.hop = int(hop)
@@ -187,11 +204,16 @@ class WindowBatches:
             self._epoch = (epoch, self._windows(epoch))
         rows = self._epoch[1][step * self.batch_size : (step + 1) * self.batch_size]
         clean = self.poses[rows]
-        return corrupt(clean, self.noise, _rng(self.seed, 2, epoch, step)), clean
+        return corrupt(clean, self.noise, _rng(self.seed, 2, epoch, step), self.hemisphere), clean
 
 
 def validation_arrays(
-    val: Any, architecture: str, params: dict[str, Any], noise: tuple[float, float], seed: int
+    val: Any,
+    architecture: str,
+    params: dict[str, Any],
+    noise: tuple[float, float],
+    seed: int,
+    hemisphere: NDArray[np.float64] | None = None,
 ) -> tuple[NDArray[np.float32], NDArray[np.float32]] | None:
     """Fixed (noisy input, clean target) validation data, or None without validation clips."""
     if val is None or val.num_frames == 0:
@@ -205,7 +227,7 @@ def validation_arrays(
         cap = VALIDATION_CAP_FRAMES
     if len(clean) > cap:
         clean = clean[np.sort(_rng(seed, 5).choice(len(clean), cap, replace=False))]
-    return corrupt(clean, noise, _rng(seed, 4)), clean
+    return corrupt(clean, noise, _rng(seed, 4), hemisphere), clean
 
 
 # --------------------------------------------------------------------- signals
@@ -379,6 +401,9 @@ class TrainingJob:
             )
         self.dataset = ds
         train, val = _split(ds, spec)
+        self.hemisphere = quat.mean_direction(train.poses.reshape(len(train.poses), -1, 4))
+        train = _to_hemisphere(train, self.hemisphere)
+        val = None if val is None else _to_hemisphere(val, self.hemisphere)
         self.train_ds, self.val_ds = train, val
         input_size = ds.poses.shape[1]
         self.input_size = input_size
@@ -394,12 +419,13 @@ class TrainingJob:
                 batch_size,
                 self.noise,
                 spec.seed,
+                self.hemisphere,
             )
         else:
-            self.batches = FrameBatches(train.poses, batch_size, self.noise, spec.seed)
+            self.batches = FrameBatches(train.poses, batch_size, self.noise, spec.seed, self.hemisphere)
         if self.batches.steps < 1:
             raise MocapError("not enough training data for one batch", path=spec.inputs[0])
-        self.validation = validation_arrays(val, spec.architecture, params, self.noise, spec.seed)
+        self.validation = validation_arrays(val, spec.architecture, params, self.noise, spec.seed, self.hemisphere)
 
         if saved is not None:
             self._load_checkpoint(saved)
@@ -658,6 +684,7 @@ class TrainingJob:
             "normalisation": None
             if norm is None
             else {"mean": norm["mean"], "std": norm["std"], "std_floor": norm["std_floor"]},
+            "hemisphere": [[float(v) for v in q] for q in self.hemisphere],
             "window": int(params["window"]) if spec.architecture == "temporal" else None,
             "hop": int(params["window"]) // 2 if spec.architecture == "temporal" else None,
             "latent_per_frame": compression["latent_per_frame"],
@@ -711,7 +738,7 @@ class TrainingJob:
             clean = val.clip_poses(i).reshape(-1, joints, 4).astype(np.float64)
             angles["reconstruction"].append(quat.geodesic_angle(clean, model.reconstruct(clean)))
             if sigma > 0:
-                noisy = corrupt(val.clip_poses(i)[None], (sigma, sigma), rng)[0].reshape(-1, joints, 4)
+                noisy = corrupt(val.clip_poses(i)[None], (sigma, sigma), rng, self.hemisphere)[0].reshape(-1, joints, 4)
                 angles["noisy"].append(quat.geodesic_angle(clean, noisy))
                 angles["denoised"].append(quat.geodesic_angle(clean, model.reconstruct(noisy)))
         result: dict[str, Any] = {"data": "validation clips", "frames": val.num_frames, "sigma": sigma}
@@ -728,6 +755,13 @@ def _split(ds: Any, spec: JobSpec) -> tuple[Any, Any]:
     if spec.validation_fraction <= 0 or ds.num_clips < 2:
         return ds, None
     return datasets.split_by_clip(ds, spec.validation_fraction, spec.seed)
+
+
+def _to_hemisphere(ds: Any, hemisphere: NDArray[np.float64]) -> Any:
+    """The data set with every joint on its reference side (see ``quaternion.to_hemisphere``)."""
+    frames = len(ds.poses)
+    poses = quat.to_hemisphere(ds.poses.reshape(frames, -1, 4), hemisphere).reshape(frames, -1)
+    return dataclasses.replace(ds, poses=poses.astype(np.float32))
 
 
 def _normalisation(poses: NDArray[np.float32], params: dict[str, Any]) -> dict[str, Any]:

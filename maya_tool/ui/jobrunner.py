@@ -60,11 +60,16 @@ TRAIN_PYTHON_ENV = "MOCAP_AE_TRAIN_PYTHON"
 
 POLL_MS = 250
 _DETACH: dict[str, Any] = (
-    {"creationflags": getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0)}
+    {
+        "creationflags": getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0)
+        | getattr(subprocess, "BELOW_NORMAL_PRIORITY_CLASS", 0)
+    }
     if sys.platform == "win32"
     else {"start_new_session": True}
 )
 """Jobs run in a session of their own: Ctrl-C in Maya's terminal or closing Maya does not stop them."""
+JOB_NICENESS = 10
+"""Training takes every core it gets; a lower priority keeps Maya and the panel responsive meanwhile."""
 PACKAGE_ROOT = Path(__file__).resolve().parents[2]
 """The folder holding ``maya_tool``, put on the job's PYTHONPATH so any Python can run it."""
 
@@ -346,6 +351,11 @@ class JobRunner(QtCore.QObject):
             self.jobsChanged.emit()
             self.jobFinished.emit(record)
             return
+        if hasattr(os, "setpriority"):
+            try:
+                os.setpriority(os.PRIO_PROCESS, process.pid, JOB_NICENESS)
+            except OSError:
+                pass  # not allowed here: the job runs at normal priority
         record.state, record.pid, record.started = "running", int(process.pid), jobs.now_iso()
         record.finished = record.exit_code = record.message = None
         self.store.update(record)

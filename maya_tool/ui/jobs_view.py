@@ -496,7 +496,8 @@ class JobsView(QtWidgets.QWidget):
             done = epoch if event["event"] in ("epoch", "checkpoint") else (epoch - 1 + (step / steps if steps else 0))
             self.progress.setValue(int(round(100 * max(0.0, min(done / epochs, 1.0)))))
             self.progress.setFormat(f"epoch {epoch}/{epochs}  %p%")
-        self.eta.setText(format_eta(event.get("eta_s")))
+        if event.get("eta_s") is not None:
+            self.eta.setText(format_eta(event["eta_s"]))
 
     def _show_log(self, job_id: str | None, message: str | None = None) -> None:
         if job_id is None:

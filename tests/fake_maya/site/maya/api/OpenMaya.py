@@ -122,26 +122,39 @@ class MTypeId:
 
 
 # --------------------------------------------------------------------------- values
-class MMatrix:
-    """4x4 double matrix, row-major, row-vector convention."""
+_new_object = object.__new__
+_IDENTITY16 = tuple(1.0 if r == c else 0.0 for r in range(4) for c in range(4))
 
+
+class MMatrix:
+    """4x4 double matrix, row-major, row-vector convention.
+
+    Every value is converted with ``float()`` on construction, as Maya
+    converts each to a C double. The 16 doubles are kept in a tuple: copies
+    (``MMatrix(m)``, ``setMMatrix``) share it, and writes replace it, so a
+    copy never sees later changes to the original, as with Maya's value copies.
+    """
+
+    __slots__ = ("_m",)
     kTolerance = 1e-10
     kIdentity: "MMatrix"
 
     def __init__(self, values: Any = None) -> None:
         if values is None:
-            self._m = [1.0 if r == c else 0.0 for r in range(4) for c in range(4)]
+            self._m: tuple[float, ...] = _IDENTITY16
             return
         if isinstance(values, MMatrix):
-            self._m = list(values._m)
+            self._m = values._m
             return
-        items = list(values)
-        if len(items) == 4 and all(hasattr(row, "__len__") and len(row) == 4 for row in items):
-            flat = [float(v) for row in items for v in row]
-        elif len(items) == 16:
-            flat = [float(v) for v in items]
-        else:
-            raise TypeError("MMatrix() expects a sequence of 16 floats or four sequences of four floats")
+        try:
+            flat = tuple(map(float, values))
+        except TypeError:  # not numbers: maybe four rows
+            flat = ()
+        if len(flat) != 16:
+            items = list(values)
+            if len(items) != 4 or not all(hasattr(row, "__len__") and len(row) == 4 for row in items):
+                raise TypeError("MMatrix() expects a sequence of 16 floats or four sequences of four floats")
+            flat = tuple(float(v) for row in items for v in row)
         self._m = flat
 
     def __len__(self) -> int:
@@ -153,7 +166,11 @@ class MMatrix:
         return self._m[index]
 
     def __setitem__(self, index: int, value: float) -> None:
-        self._m[index] = float(value)
+        if not -16 <= index < 16:
+            raise IndexError("MMatrix index out of range")
+        values = list(self._m)
+        values[index] = float(value)
+        self._m = tuple(values)
 
     def __iter__(self):  # type: ignore[no-untyped-def]
         return iter(self._m)
@@ -162,7 +179,7 @@ class MMatrix:
         return self._m[4 * row + col]
 
     def setElement(self, row: int, col: int, value: float) -> "MMatrix":
-        self._m[4 * row + col] = float(value)
+        self[4 * row + col] = value
         return self
 
     def __mul__(self, other: "MMatrix") -> "MMatrix":
@@ -581,15 +598,30 @@ class _NodeType:
         self.kind = kind
         self.attributes: list[_Attribute] = []
         self.affects: list[tuple[str, str]] = []
+        self._by_name: dict[str, _Attribute] = {}
+        self._ids: set[int] = set()
+        self._affected: dict[str, list[str]] = {}
+
+    def add(self, attr: _Attribute) -> None:
+        self.attributes.append(attr)
+        self._by_name[attr.name] = self._by_name[attr.short_name] = attr
+        self._ids.add(id(attr))
+
+    def has(self, attr: _Attribute) -> bool:
+        return id(attr) in self._ids
+
+    def add_affects(self, src: str, dst: str) -> None:
+        self.affects.append((src, dst))
+        self._affected.setdefault(src, []).append(dst)
 
     def attribute(self, name: str) -> _Attribute:
-        for attr in self.attributes:
-            if name in (attr.name, attr.short_name):
-                return attr
-        raise KeyError(f"node type {self.name} has no attribute {name!r}")
+        try:
+            return self._by_name[name]
+        except KeyError:
+            raise KeyError(f"node type {self.name} has no attribute {name!r}") from None
 
     def affected_by(self, name: str) -> list[str]:
-        return [dst for src, dst in self.affects if src == name]
+        return self._affected.get(name, [])
 
 
 def _current_type(what: str) -> _NodeType:
@@ -631,7 +663,7 @@ class MPxNode:
         for existing in node_type.attributes:
             if attr.name in (existing.name, existing.short_name) or attr.short_name in (existing.name, existing.short_name):
                 raise RuntimeError(f"(kInvalidParameter): attribute {attr.name} already exists on {node_type.name}")
-        node_type.attributes.append(attr)
+        node_type.add(attr)
 
     @staticmethod
     def attributeAffects(whenChanges: MObject, isAffected: MObject) -> None:
@@ -639,9 +671,9 @@ class MPxNode:
         src = _attribute_of(whenChanges, "attributeAffects")
         dst = _attribute_of(isAffected, "attributeAffects")
         for attr in (src, dst):
-            if not any(attr is a for a in node_type.attributes):
+            if not node_type.has(attr):
                 raise RuntimeError(f"(kInvalidParameter): attributeAffects: {attr.name} was not added to {node_type.name}")
-        node_type.affects.append((src.name, dst.name))
+        node_type.add_affects(src.name, dst.name)
 
 
 class _Plugin:
@@ -709,9 +741,7 @@ class MPlug:
         self._node: FakeNode | None = node._ref if node is not None else None
         self._attr: _Attribute | None = attribute._ref if attribute is not None else None
         self._index: int | None = None
-        if self._node is not None and self._attr is not None and not any(
-            self._attr is a for a in self._node.type.attributes
-        ):
+        if self._node is not None and self._attr is not None and not self._node.type.has(self._attr):
             raise RuntimeError(f"(kInvalidParameter): {self._node.name} has no attribute {self._attr.name}")
 
     def isNull(self) -> bool:
@@ -807,6 +837,8 @@ def _check_kind(attr: _Attribute, allowed: Iterable[str], method: str) -> None:
 class MDataHandle:
     """A value in a node's data block (or in an array builder)."""
 
+    __slots__ = ("_store", "_key", "_attr", "_writable", "_on_clean")
+
     def __init__(self, store: dict[Any, Any], key: Any, attr: _Attribute, writable: bool, on_clean: Callable[[], None] | None = None) -> None:
         self._store = store
         self._key = key
@@ -888,10 +920,15 @@ class MDataHandle:
         self._set(MTime(value))
 
     def setMMatrix(self, value: MMatrix) -> None:
-        _check_kind(self._attr, ("matrix",), "setMMatrix")
+        if self._attr.kind != "matrix":
+            _check_kind(self._attr, ("matrix",), "setMMatrix")
         if not isinstance(value, MMatrix):
             raise TypeError("setMMatrix() expects an MMatrix")
-        self._set(MMatrix(value))
+        if not self._writable:
+            raise RuntimeError(f"(kFailure): input handle of {self._attr.name} is read-only")
+        copy = _new_object(MMatrix)  # a copy: later changes to ``value`` do not reach the data block
+        copy._m = value._m
+        self._store[self._key] = copy
 
     def setClean(self) -> None:
         if self._on_clean is not None:
@@ -927,8 +964,9 @@ class MArrayDataBuilder:
         index = int(index)
         if index < 0:
             raise RuntimeError("(kInvalidParameter): negative logical index")
-        self._elements.setdefault(index, None)
-        return MDataHandle(self._elements, index, self._attr, writable=True)
+        elements = self._elements
+        elements.setdefault(index, None)
+        return MDataHandle(elements, index, self._attr, True)
 
     def addLast(self) -> MDataHandle:
         return self.addElement(max(self._elements, default=-1) + 1)
@@ -1017,7 +1055,7 @@ class MDataBlock:
 
     def _attr(self, what: MObject | MPlug) -> _Attribute:
         attr = what._attr if isinstance(what, MPlug) else _attribute_of(what, "MDataBlock")
-        if attr is None or not any(attr is a for a in self._node.type.attributes):
+        if attr is None or not self._node.type.has(attr):
             raise RuntimeError("(kInvalidParameter): attribute does not belong to this node")
         return attr
 
