@@ -27,6 +27,7 @@ is :class:`FakeNode` at the end of this module.
 
 from __future__ import annotations
 
+import struct
 from typing import Any, Callable, Iterable
 
 reports: list[tuple[str, str]] = []
@@ -122,17 +123,19 @@ class MTypeId:
 
 
 # --------------------------------------------------------------------------- values
-_new_object = object.__new__
-_IDENTITY16 = tuple(1.0 if r == c else 0.0 for r in range(4) for c in range(4))
+_DOUBLES16 = struct.Struct("16d")
+_pack16 = _DOUBLES16.pack
+_IDENTITY16 = _pack16(*(1.0 if r == c else 0.0 for r in range(4) for c in range(4)))
 
 
 class MMatrix:
     """4x4 double matrix, row-major, row-vector convention.
 
-    Every value is converted with ``float()`` on construction, as Maya
-    converts each to a C double. The 16 doubles are kept in a tuple: copies
-    (``MMatrix(m)``, ``setMMatrix``) share it, and writes replace it, so a
-    copy never sees later changes to the original, as with Maya's value copies.
+    Like Maya's, it holds 16 C doubles (packed in ``bytes``): construction
+    converts every value to a double and refuses anything that is not a
+    number, and copies (``MMatrix(m)``, ``setMMatrix``) never see later
+    changes to the original. Being immutable, the packed values are shared
+    by copies and replaced on writes.
     """
 
     __slots__ = ("_m",)
@@ -141,21 +144,17 @@ class MMatrix:
 
     def __init__(self, values: Any = None) -> None:
         if values is None:
-            self._m: tuple[float, ...] = _IDENTITY16
-            return
-        if isinstance(values, MMatrix):
+            self._m: bytes = _IDENTITY16
+        elif isinstance(values, MMatrix):
             self._m = values._m
-            return
-        try:
-            flat = tuple(map(float, values))
-        except TypeError:  # not numbers: maybe four rows
-            flat = ()
-        if len(flat) != 16:
-            items = list(values)
-            if len(items) != 4 or not all(hasattr(row, "__len__") and len(row) == 4 for row in items):
-                raise TypeError("MMatrix() expects a sequence of 16 floats or four sequences of four floats")
-            flat = tuple(float(v) for row in items for v in row)
-        self._m = flat
+        else:
+            try:
+                self._m = _pack16(*values)
+            except (struct.error, TypeError):
+                self._m = _pack16(*_four_rows(values))
+
+    def _values(self) -> tuple[float, ...]:
+        return _DOUBLES16.unpack(self._m)
 
     def __len__(self) -> int:
         return 16
@@ -163,46 +162,56 @@ class MMatrix:
     def __getitem__(self, index: int) -> float:
         if not -16 <= index < 16:
             raise IndexError("MMatrix index out of range")
-        return self._m[index]
+        return self._values()[index]
 
     def __setitem__(self, index: int, value: float) -> None:
         if not -16 <= index < 16:
             raise IndexError("MMatrix index out of range")
-        values = list(self._m)
-        values[index] = float(value)
-        self._m = tuple(values)
+        values = list(self._values())
+        values[index] = value
+        self._m = _pack16(*values)
 
     def __iter__(self):  # type: ignore[no-untyped-def]
-        return iter(self._m)
+        return iter(self._values())
 
     def getElement(self, row: int, col: int) -> float:
-        return self._m[4 * row + col]
+        return self._values()[4 * row + col]
 
     def setElement(self, row: int, col: int, value: float) -> "MMatrix":
         self[4 * row + col] = value
         return self
 
     def __mul__(self, other: "MMatrix") -> "MMatrix":
-        a, b = self._m, other._m
+        a, b = self._values(), other._values()
         return MMatrix([sum(a[4 * r + k] * b[4 * k + c] for k in range(4)) for r in range(4) for c in range(4)])
 
     def transpose(self) -> "MMatrix":
-        return MMatrix([self._m[4 * c + r] for r in range(4) for c in range(4)])
+        m = self._values()
+        return MMatrix([m[4 * c + r] for r in range(4) for c in range(4)])
 
     def isEquivalent(self, other: "MMatrix", tolerance: float = kTolerance) -> bool:
-        return all(abs(x - y) <= tolerance for x, y in zip(self._m, other._m))
+        return all(abs(x - y) <= tolerance for x, y in zip(self._values(), other._values()))
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, MMatrix) and self._m == other._m
+        return isinstance(other, MMatrix) and self._values() == other._values()
 
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        rows = ", ".join("(" + ", ".join(f"{v:g}" for v in self._m[4 * r : 4 * r + 4]) + ")" for r in range(4))
+        m = self._values()
+        rows = ", ".join("(" + ", ".join(f"{v:g}" for v in m[4 * r : 4 * r + 4]) + ")" for r in range(4))
         return f"maya.api.OpenMaya.MMatrix(({rows}))"
 
 
 MMatrix.kIdentity = MMatrix()
+
+
+def _four_rows(values: Any) -> list[float]:
+    """The 16 numbers of four rows of four, or the TypeError Maya raises."""
+    items = list(values)
+    if len(items) != 4 or not all(hasattr(row, "__len__") and len(row) == 4 for row in items):
+        raise TypeError("MMatrix() expects a sequence of 16 floats or four sequences of four floats")
+    return [v for row in items for v in row]
 
 
 class MTime:
@@ -926,9 +935,7 @@ class MDataHandle:
             raise TypeError("setMMatrix() expects an MMatrix")
         if not self._writable:
             raise RuntimeError(f"(kFailure): input handle of {self._attr.name} is read-only")
-        copy = _new_object(MMatrix)  # a copy: later changes to ``value`` do not reach the data block
-        copy._m = value._m
-        self._store[self._key] = copy
+        self._store[self._key] = value._m  # the 16 doubles, immutable: later changes to ``value`` do not reach the block
 
     def setClean(self) -> None:
         if self._on_clean is not None:
