@@ -5,10 +5,10 @@ frame changed. Here the expensive work happens once per change of input: a
 :class:`ClipEvaluator` loads the clip through the cached CSV loader, runs the
 whole clip through the numpy model in one batch and turns every frame into
 Maya matrices at once, a ``(F, J, 16)`` table in ``MMatrix`` order. A frame is
-then one row of that table handed over as Python floats, plus a few
-``os.stat`` calls to notice files rewritten on disk. The plug-in in
-``plug-ins/csvToMat.py`` only moves values between Maya's data block and this
-class, so everything here is tested without Maya.
+then one row of that table handed over as Python floats; at most 20 times a
+second it also stats the files behind the inputs to notice a rewrite. The
+plug-in in ``plug-ins/csvToMat.py`` only moves values between Maya's data
+block and this class, so everything here is tested without Maya.
 
 Frame rule (documented for artists in ``docs/maya.md``): clip frame 0 is the
 first row of the CSV. The ``frame`` input is a clip frame number; a connected
@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 import os
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,6 +46,7 @@ MODEL_SUFFIXES = (".json", ".npz", ".keras")
 
 _IDENTITY_ROW = [1.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 1.0]
 _stat = os.stat
+_clock = time.monotonic
 _floor = math.floor
 
 
@@ -215,6 +217,16 @@ class ClipEvaluator:
             modes or noise values does not recompute.
     """
 
+    file_check_interval: float = 0.05
+    """Seconds between two looks at the files while the inputs stay the same.
+
+    Playback and scrubbing call :meth:`sync` for every frame; looking at the
+    files at most 20 times a second still picks up a model rewritten by a
+    training job within a frame or two of playback, without paying for
+    ``os.stat`` calls on every frame when frames come thousands a second.
+    0 looks on every call.
+    """
+
     def __init__(
         self,
         *,
@@ -231,6 +243,7 @@ class ClipEvaluator:
         self.error: str | None = None
         self.inputs = NodeInputs()
         self._raw: tuple[Any, ...] | None = None
+        self._checked = 0.0
         self._watch: list[tuple[str, tuple[int, int, int] | None]] = []
         self._rest_rows: list[list[float]] = [_IDENTITY_ROW]
 
@@ -276,17 +289,23 @@ class ClipEvaluator:
     def sync(self, file_path: str, model_path: str, noise: float, mode_index: int, encode: bool) -> str | None:
         """:meth:`update` from the raw attribute values, for the node's every compute.
 
-        When the values are the ones of the last call and no file behind
-        them changed on disk, this is a tuple comparison and one ``os.stat``
-        per file (CSV, sidecar, model files): no path arithmetic, no
-        :class:`NodeInputs`, no cache key.
+        A change of value re-keys at once. With the values of the last call,
+        this is a tuple comparison, plus, at most every
+        :attr:`file_check_interval` seconds, one ``os.stat`` per file behind
+        them (CSV, sidecar, model files) to notice a file rewritten on disk:
+        no path arithmetic, no :class:`NodeInputs`, no cache key.
 
         Returns:
             As :meth:`update`.
         """
         raw = (file_path, model_path, noise, mode_index, encode)
-        if raw == self._raw and self._files_unchanged():
-            return None
+        if raw == self._raw:
+            now = _clock()
+            if now - self._checked < self.file_check_interval:
+                return None
+            self._checked = now
+            if self._files_unchanged():
+                return None
         message = self.update(NodeInputs.from_mode_index(file_path, model_path, noise, mode_index, encode))
         self._raw = raw
         return message
@@ -330,6 +349,7 @@ class ClipEvaluator:
         """
         self.inputs = inputs
         self._raw = None
+        self._checked = _clock()
         # Stamps first: a file rewritten between here and key_for shows up as a change next time.
         self._watch = [(path, file_stamp(path)) for path in _watched_files(inputs)]
         key = self.key_for(inputs)

@@ -149,16 +149,26 @@ def test_compute_is_a_lookup_after_the_first_evaluation(fake_maya: FakeMaya, wal
     node.set("noise", SIGMA)
     node.get_array("matOut")
     evaluator = node.user._evaluator
-    calls = []
-    original = evaluator._evaluate
-    evaluator._evaluate = lambda inputs: calls.append(inputs) or original(inputs)
+    evaluator.file_check_interval = 0.0  # look at the files on every frame, as a slow playback does
+    calls: list[str] = []
+    original, key_for = evaluator._evaluate, evaluator.key_for
+
+    def evaluate(inputs: NodeInputs):  # type: ignore[no-untyped-def]
+        calls.append("evaluate")
+        return original(inputs)
+
+    def key(inputs: NodeInputs):  # type: ignore[no-untyped-def]
+        calls.append("key")
+        return key_for(inputs)
+
+    evaluator._evaluate, evaluator.key_for = evaluate, key
     for frame in range(0, 60, 3):
         node.set("frame", float(frame))
         node.get_array("matOut")
-    assert calls == [], "scrubbing must not re-evaluate the clip"
+    assert calls == [], "scrubbing must not re-evaluate the clip, nor even rebuild its cache key"
     node.set("noise", 0.02)
     node.get_array("matOut")
-    assert len(calls) == 1
+    assert calls == ["key", "evaluate"]
 
 
 @pytest.mark.cmu
@@ -210,6 +220,11 @@ def _bump(path: Path) -> None:
     os.utime(path, (later, later))
 
 
+def _wait_for_file_check() -> None:
+    """Let the node's next frame look at the files again (it looks at most every file_check_interval)."""
+    time.sleep(ClipEvaluator.file_check_interval + 0.01)
+
+
 @pytest.mark.cmu
 def test_malformed_csv_reports_once_shows_rest_pose_and_recovers(
     fake_maya: FakeMaya, walk: dict, tmp_path: Path
@@ -236,6 +251,7 @@ def test_malformed_csv_reports_once_shows_rest_pose_and_recovers(
 
     csv_path.write_text(good_text)
     _bump(csv_path)
+    _wait_for_file_check()
     node.set("frame", 7.0)
     np.testing.assert_allclose(_matrices(node), _expected(clip, 7, "original"), atol=1e-6)
     assert len(_errors(fake_maya)) == 1
@@ -277,6 +293,7 @@ def test_mismatched_model_reports_once_and_recovers_when_rewritten(
     assert "Tail" in errors[0]
 
     maya_helpers.write_tiny_model(tmp_path, clip, name="other")  # a training job replaces the set
+    _wait_for_file_check()
     node.set("frame", 11.0)
     np.testing.assert_allclose(_matrices(node), _expected(clip, 11, "encoded", model=load_model(model_path)), atol=1e-6)
     assert len(_errors(fake_maya)) == 1
@@ -293,6 +310,7 @@ def test_model_being_rewritten_is_reported_then_picked_up(fake_maya: FakeMaya, w
     _rest_check(node, clip.skeleton)
     assert len(_errors(fake_maya)) == 1
     maya_helpers.write_tiny_model(tmp_path, clip, name="job", latent=8)
+    _wait_for_file_check()
     node.set("frame", 2.0)
     np.testing.assert_allclose(_matrices(node), _expected(clip, 2, "encoded", model=load_model(model_path)), atol=1e-6)
     assert len(_errors(fake_maya)) == 1
@@ -347,3 +365,138 @@ def test_frame_error_is_the_evaluation_angle_measure(tmp_path: Path) -> None:
     noisy = modes.compute_variant(reference, "noisy", sigma=0.07)
     expected = evaluate.frame_errors(reference, noisy).angle_deg.mean(axis=1)
     np.testing.assert_allclose([evaluator.frame_error(f) for f in range(40)], expected, atol=1e-9)
+
+
+def test_frame_output_is_frame_matrices_as_floats(tmp_path: Path) -> None:
+    from tests import synth
+
+    clip = synth.smooth_clip(frames=25)
+    csv_path = maya_helpers.write_csv_clip(clip, tmp_path)
+    evaluator = ClipEvaluator()
+    assert evaluator.update(NodeInputs(str(csv_path), "", 0.05, "noisy")) is None
+    for frame in (0.0, 3.4, 3.5, 7.0, -4.0, 1e9, float("nan"), float("inf"), float("-inf")):
+        rows, error = evaluator.frame_output(frame)
+        assert type(rows) is list and all(type(r) is list and len(r) == 16 for r in rows)
+        assert all(type(v) is float for v in rows[1])
+        np.testing.assert_array_equal(np.array(rows).reshape(-1, 4, 4), evaluator.frame_matrices(frame))
+        assert error == evaluator.frame_error(frame)
+    row = evaluator.clip_row(12.0)
+    rotations, positions = evaluator.rotations, evaluator.root_positions
+    assert rotations is not None and positions is not None
+    translation = np.zeros((clip.skeleton.num_joints, 3))
+    translation[0] = positions[row]
+    expected = quat.to_maya_matrix(rotations[row], translation)
+    np.testing.assert_allclose(np.array(evaluator.frame_output(12.0)[0]).reshape(-1, 4, 4), expected, atol=1e-12)
+
+
+def test_only_the_shown_variant_keeps_a_matrix_table(tmp_path: Path) -> None:
+    from tests import synth
+
+    clip = synth.smooth_clip(frames=30)
+    csv_path = maya_helpers.write_csv_clip(clip, tmp_path)
+    evaluator = ClipEvaluator()
+    evaluator.sync(str(csv_path), "", 0.05, modes.MODES.index("original"), False)
+    original = evaluator._result
+    original_rows = evaluator.frame_output(9.0)[0]
+    evaluator.sync(str(csv_path), "", 0.05, modes.MODES.index("noisy"), False)
+    noisy = evaluator._result
+    assert original is not None and noisy is not None
+    assert original.table is None and noisy.table is not None
+    calls: list[NodeInputs] = []
+    evaluate = evaluator._evaluate
+
+    def counting(inputs: NodeInputs):  # type: ignore[no-untyped-def]
+        calls.append(inputs)
+        return evaluate(inputs)
+
+    evaluator._evaluate = counting  # type: ignore[method-assign]
+    evaluator.sync(str(csv_path), "", 0.05, modes.MODES.index("original"), False)
+    assert calls == [], "a mode flip back must reuse the kept variant"
+    assert evaluator._result is original and original.table is not None and noisy.table is None
+    assert evaluator.frame_output(9.0)[0] == original_rows
+
+
+def test_unchanged_inputs_look_at_the_files_at_most_every_interval(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from maya_tool import nodecore
+    from tests import synth
+
+    clip = synth.smooth_clip(frames=20)
+    csv_path = maya_helpers.write_csv_clip(clip, tmp_path)
+    model_path = maya_helpers.write_tiny_model(tmp_path, clip)
+    stats: list[str] = []
+
+    def counting_stat(path: str) -> os.stat_result:
+        stats.append(path)
+        return os.stat(path)
+
+    monkeypatch.setattr(nodecore, "_stat", counting_stat)
+    evaluator = ClipEvaluator()
+    encoded = modes.MODES.index("encoded")
+    args = (str(csv_path), str(model_path), 0.0, encoded, False)
+    assert evaluator.sync(*args) is None
+    watched = {p for p, _ in evaluator._watch}
+    assert watched == {str(csv_path), str(csv_path.with_name("walk.skeleton.json")), str(model_path), str(model_path.with_suffix(".npz"))}
+
+    evaluator.file_check_interval = 3600.0
+    for _ in range(50):
+        assert evaluator.sync(*args) is None
+    assert stats == [], "within the interval a frame must not touch the disk"
+    before = evaluator.frame_matrices(4)
+    moved = clip.with_joint_rotations(clip.joint_rotations[::-1].copy())
+    maya_helpers.write_csv_clip(moved, tmp_path)
+    _bump(csv_path)
+    evaluator.sync(*args)
+    np.testing.assert_array_equal(evaluator.frame_matrices(4), before)
+
+    evaluator.file_check_interval = 0.0
+    stats.clear()
+    assert evaluator.sync(*args) is None
+    assert not np.allclose(evaluator.frame_matrices(4), before), "the rewritten clip must be picked up"
+    stats.clear()
+    for _ in range(3):
+        evaluator.sync(*args)
+    assert len(stats) == 3 * len(watched), "with interval 0 every call stats every watched file"
+
+    evaluator.file_check_interval = 3600.0
+    assert evaluator.sync(str(csv_path), str(model_path), 0.0, modes.MODES.index("original"), False) is None
+    np.testing.assert_allclose(evaluator.frame_matrices(4)[1:], quat.to_maya_matrix(read_csv(csv_path).rotations[4, 1:]), atol=1e-6)
+
+
+def test_fake_mmatrix_keeps_maya_value_semantics(fake_maya: FakeMaya) -> None:
+    om = fake_maya.om
+    flat = [float(i) for i in range(16)]
+    m = om.MMatrix(flat)
+    assert len(m) == 16 and list(m) == flat and m.getElement(1, 2) == 6.0 and m[-1] == 15.0
+    assert list(om.MMatrix([flat[0:4], flat[4:8], flat[8:12], flat[12:16]])) == flat
+    assert list(om.MMatrix(range(16))) == flat and all(type(v) is float for v in om.MMatrix(range(16)))
+    assert list(om.MMatrix()) == list(np.eye(4).ravel())
+    for bad in (flat[:15], flat + [1.0], ["x"] * 16, [flat[:4]] * 3, "abcdefghijklmnop"):
+        with pytest.raises(TypeError):
+            om.MMatrix(bad)
+    copy = om.MMatrix(m)
+    m[0] = 42.0
+    m.setElement(3, 3, -1.0)
+    assert copy[0] == 0.0 and copy[15] == 15.0 and m[0] == 42.0 and m[15] == -1.0
+    assert om.MMatrix(flat) == copy and om.MMatrix(flat) != m
+    a = om.MMatrix([1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 5, 6, 7, 1])  # translate (5, 6, 7)
+    b = om.MMatrix([2, 0, 0, 0, 0, 2, 0, 0, 0, 0, 2, 0, 0, 0, 0, 1])  # scale 2
+    assert list(a * b)[12:15] == [10.0, 12.0, 14.0], "row vectors: A * B applies A first"
+
+    fake_maya.load_plugin()
+    node = fake_maya.om.FakeNode("csvToMat")
+    node.get_array("matOut")
+    builder = node.block.outputArrayValue(node.plug("matOut").attribute()).builder()
+    handle = builder.addElement(0)
+    source = om.MMatrix(flat)
+    handle.setMMatrix(source)
+    source[0] = 99.0
+    with pytest.raises(TypeError):
+        handle.setMMatrix(flat)
+    out = node.block.outputArrayValue(node.plug("matOut").attribute())
+    out.set(builder)
+    stored = node.arrays["matOut"][0]
+    assert list(om.MMatrix._from_packed(stored)) == flat, "the data block keeps a copy, not the caller's matrix"
+    out.jumpToLogicalElement(0)
+    assert list(out.inputValue().asMatrix()) == flat

@@ -8,18 +8,30 @@
   stopping with the best weights restored.
 * ``sparse``: an overcomplete per-frame autoencoder, 120-256-128-256-120, with
   an L1 activity penalty on the first layer.
-* ``temporal``: a 1-D convolutional autoencoder over windows of frames, after
-  Holden et al. 2015 ("Learning motion manifolds with convolutional
-  autoencoders"): each of log2(stride) encoder levels is a stride-2 ``same``
-  convolution, each decoder level a x2 upsampling followed by a convolution.
-  Default: window 64, stride 4, 120 latent channels (30 numbers per frame,
-  4:1); ``high_ratio``: stride 8, 60 channels (7.5 per frame, 16:1).
+* ``temporal``: a temporal codec over windows of frames. The default design
+  (``design: "codec"``) starts as a linear codec and learns a nonlinear
+  correction: a per-frame projection on the first ``latent_channels``
+  principal components of the training poses (``proj``), a strided
+  convolution that starts as a box average over ``stride`` frames
+  (``down``: the latent), then x``stride`` upsampling and a convolution that
+  starts as linear interpolation (``up``, ``interp``) and a dense layer that
+  starts as the PCA basis (``back``). Residual blocks ``x + f(x)`` (two
+  convolutions, the last initialised to zero) on the component signals before
+  ``down`` (``enc_res``, what can reject noise) and after ``interp``
+  (``dec_res``) add the nonlinearity; at step 0 the network *is* the linear
+  codec (see :func:`codec_weights`), so training can only improve on it.
+  Default: stride 2, 60 components (30 numbers per frame, 4:1);
+  ``high_ratio``: stride 8, 60 components (7.5 per frame, 16:1).
+  ``design: "conv"`` is the earlier convolutional autoencoder after Holden et
+  al. 2015 (stride-2 ``same`` convolutions, upsampling, tanh output, from a
+  random start), which a CPU cannot train far enough.
 
 Only layers that :mod:`maya_tool.models.runtime` re-implements exactly are
 used: ``Normalization`` (first layer, with fixed mean and variance), ``Dense``,
-``Conv1D`` (``same`` padding), ``UpSampling1D`` and the activations in
-``runtime.ACTIVATIONS``. Every architecture ends in ``tanh`` in quaternion
-space, so outputs are never de-normalised.
+``Conv1D`` (``same`` padding), ``UpSampling1D``, ``Add`` (residual blocks) and
+the activations in ``runtime.ACTIVATIONS``. Outputs are in quaternion space:
+the per-frame models and the ``conv`` design end in ``tanh``, the codec's
+``back`` layer folds the de-normalisation into its weights.
 
 This module imports Keras only inside functions: the parameter helpers are
 used by processes that never load TensorFlow.
@@ -59,13 +71,17 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     },
     "temporal": {
         **_COMMON,
+        "normalise": False,
+        "design": "codec",
         "window": 64,
-        "stride": 4,
-        "latent_channels": 120,
-        "hidden_channels": 128,
+        "stride": 2,
+        "latent_channels": 60,
+        "hidden_channels": 256,
         "kernel": 9,
         "activation": "elu",
-        "output_activation": "tanh",
+        "output_activation": "linear",
+        "encoder_residual": True,
+        "decoder_residual": True,
         "inference": "full",
         "sample_hop": 16,
         "high_ratio": False,
@@ -78,6 +94,10 @@ DEFAULT_BATCH = {"pose": 256, "sparse": 256, "temporal": 32}
 
 HIGH_RATIO = {"stride": 8, "latent_channels": 60}
 """What ``high_ratio: true`` sets for the temporal model (7.5 numbers per frame, 16:1)."""
+
+CONV_DESIGN = {"normalise": True, "stride": 4, "latent_channels": 120, "hidden_channels": 128,
+               "output_activation": "tanh"}
+"""What ``design: "conv"`` sets for the temporal model: the earlier autoencoder's defaults."""
 
 
 def resolve_params(architecture: str, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -99,6 +119,8 @@ def resolve_params(architecture: str, overrides: Mapping[str, Any] | None = None
         raise MocapError(
             f"unknown {architecture} parameters {', '.join(unknown)}; known: {', '.join(sorted(params))}"
         )
+    if architecture == "temporal" and overrides.get("design") == "conv":
+        params.update(CONV_DESIGN)
     if overrides.get("high_ratio"):
         params.update(HIGH_RATIO)
     if overrides.get("original"):
@@ -131,6 +153,8 @@ def _check(architecture: str, p: Mapping[str, Any]) -> None:
             raise bad(f"stride must be a power of two >= 2, got {stride}")
         if window < 2 * stride or window % (2 * stride):
             raise bad(f"window must be a multiple of 2 x stride ({2 * stride}), got {window}")
+        if p["design"] not in ("codec", "conv"):
+            raise bad(f"design must be 'codec' or 'conv', got {p['design']!r}")
         if p["inference"] not in ("windows", "full"):
             raise bad(f"inference must be 'windows' or 'full', got {p['inference']!r}")
         if int(p["kernel"]) < 1 or int(p["latent_channels"]) < 1 or int(p["hidden_channels"]) < 1:
@@ -175,6 +199,8 @@ def network_spec(architecture: str, params: Mapping[str, Any], input_size: int) 
             else:
                 decoder.append({**layer, "name": f"dec{i - len(units) + 1}"})
         return {"encoder": encoder, "decoder": decoder}
+    if params.get("design", "conv") == "codec":
+        return _codec_spec(params, input_size, encoder, decoder)
     levels = int(math.log2(int(params["stride"])))
     kernel, hidden = int(params["kernel"]), int(params["hidden_channels"])
     for i in range(levels):
@@ -207,6 +233,120 @@ def network_spec(architecture: str, params: Mapping[str, Any], input_size: int) 
     return {"encoder": encoder, "decoder": decoder}
 
 
+def _codec_spec(
+    params: Mapping[str, Any], input_size: int, encoder: list[dict[str, Any]], decoder: list[dict[str, Any]]
+) -> dict[str, list[dict[str, Any]]]:
+    components, stride = int(params["latent_channels"]), int(params["stride"])
+    if components > input_size:
+        raise MocapError(
+            f"temporal parameters: latent_channels ({components}) cannot exceed the {input_size} numbers per frame"
+        )
+    kernel, hidden, act = int(params["kernel"]), int(params["hidden_channels"]), params["activation"]
+
+    def conv(name: str, filters: int, size: int, strides: int = 1, activation: str = "linear") -> dict[str, Any]:
+        return {"type": "conv1d", "name": name, "filters": filters, "kernel": size, "strides": strides,
+                "padding": "same", "activation": activation}
+
+    def residual(name: str) -> dict[str, Any]:
+        return {"type": "residual", "name": name,
+                "layers": [conv(f"{name}1", hidden, kernel, activation=act), conv(f"{name}2", components, kernel)]}
+
+    encoder.append({"type": "dense", "name": "proj", "units": components, "activation": "linear"})
+    if params["encoder_residual"]:
+        encoder.append(residual("enc_res"))
+    encoder.append(conv("down", components, 2 * stride, strides=stride))
+    decoder.append({"type": "upsample1d", "name": "up", "size": stride})
+    decoder.append(conv("interp", components, 2 * stride))
+    if params["decoder_residual"]:
+        decoder.append(residual("dec_res"))
+    decoder.append({"type": "dense", "name": "back", "units": input_size, "activation": params["output_activation"]})
+    return {"encoder": encoder, "decoder": decoder}
+
+
+def pca(poses: NDArray[Any], components: int,
+        normalisation: tuple[NDArray[np.float32], NDArray[np.float32]] | None = None,
+        ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """(centre, basis (components, D)) of the poses as the network sees them (normalised when it normalises).
+
+    Deterministic: an eigendecomposition of the covariance in float64, each
+    axis signed so its largest entry is positive, so the same data always
+    gives the same start.
+    """
+    x = np.asarray(poses, dtype=np.float64)
+    if normalisation is not None:
+        mean, variance = normalisation
+        x = (x - mean.astype(np.float64)) / _keras_std(variance)
+    centre = x.mean(axis=0)
+    centred = x - centre
+    values, vectors = np.linalg.eigh(centred.T @ centred / max(1, len(x)))
+    basis = vectors[:, np.argsort(values)[::-1][:components]].T
+    signs = np.sign(basis[np.arange(len(basis)), np.argmax(np.abs(basis), axis=1)])
+    return centre, basis * np.where(signs == 0, 1.0, signs)[:, None]
+
+
+def _keras_std(variance: NDArray[Any]) -> NDArray[np.float64]:
+    """The divisor ``keras.layers.Normalization`` uses."""
+    return np.maximum(np.sqrt(np.asarray(variance, dtype=np.float32)), np.float32(1e-7)).astype(np.float64)
+
+
+def codec_weights(
+    params: Mapping[str, Any],
+    input_size: int,
+    centre: NDArray[Any],
+    basis: NDArray[Any],
+    normalisation: tuple[NDArray[np.float32], NDArray[np.float32]] | None = None,
+) -> dict[str, NDArray[np.float32]]:
+    """The codec's linear start in the runtime's layout (residual output kernels zero).
+
+    ``proj`` projects on the principal axes, ``down`` averages each component
+    over the ``stride`` frames ``[t*stride, (t+1)*stride)``, ``up`` +
+    ``interp`` interpolate linearly between those frames' centres (exact on
+    ramps away from the ends: the upsampled staircase convolved with a box
+    of ``stride + 1`` taps, half-weight ends), ``back`` maps the components
+    back to quaternions and undoes the normalisation. The first layer of each
+    residual block is left to the caller (Keras's random start); only the
+    zero output kernels are given here.
+    """
+    components, stride = int(params["latent_channels"]), int(params["stride"])
+    basis = np.asarray(basis, dtype=np.float64)[:components]
+    centre = np.asarray(centre, dtype=np.float64)
+    if normalisation is None:
+        mean, std = np.zeros(input_size), np.ones(input_size)
+    else:
+        mean, std = np.asarray(normalisation[0], dtype=np.float64), _keras_std(normalisation[1])
+    eye = np.eye(components)
+    down = np.zeros((2 * stride, components, components))
+    down[stride // 2 : stride // 2 + stride] = eye / stride
+    taps = np.zeros(2 * stride)
+    taps[stride // 2 - 1 : stride // 2 + stride] = 1.0
+    taps[stride // 2 - 1] = taps[stride // 2 + stride - 1] = 0.5
+    interp = (taps / stride)[:, None, None] * eye
+    out = {
+        "proj.kernel": basis.T,
+        "proj.bias": -(basis @ centre),
+        "down.kernel": down,
+        "down.bias": np.zeros(components),
+        "interp.kernel": interp,
+        "interp.bias": np.zeros(components),
+        "back.kernel": basis * std[None, :],
+        "back.bias": mean + std * centre,
+    }
+    hidden, kernel = int(params["hidden_channels"]), int(params["kernel"])
+    for block, on in (("enc_res", params["encoder_residual"]), ("dec_res", params["decoder_residual"])):
+        if on:
+            out[f"{block}2.kernel"] = np.zeros((kernel, hidden, components))
+            out[f"{block}2.bias"] = np.zeros(components)
+    return {key: value.astype(np.float32) for key, value in out.items()}
+
+
+def set_weights(model: Any, weights: Mapping[str, NDArray[Any]]) -> None:
+    """Put runtime-layout weights (``NAME.kernel``, ``NAME.bias``) into the Keras layers of those names."""
+    names = sorted({key.rsplit(".", 1)[0] for key in weights})
+    for name in names:
+        layer = model.get_layer(name)
+        layer.set_weights([np.asarray(weights[f"{name}.kernel"]), np.asarray(weights[f"{name}.bias"])])
+
+
 def build_model(
     architecture: str,
     params: Mapping[str, Any],
@@ -230,43 +370,49 @@ def build_model(
     spec = network_spec(architecture, params, input_size)
     temporal = architecture == "temporal"
     inputs = keras.Input(shape=(None, input_size) if temporal else (input_size,), name="poses")
-    x = inputs
-    first_weighted = True
-    for layer in spec["encoder"] + spec["decoder"]:
-        kind, name = layer["type"], layer["name"]
-        if kind == "normalize":
-            if normalisation is None:
-                raise ValueError("normalise is on but no (mean, variance) was given")
-            mean, variance = normalisation
-            x = layers.Normalization(
-                axis=-1,
-                mean=np.asarray(mean, np.float32),
-                variance=np.asarray(variance, np.float32),
-                name=name,
-            )(x)
-        elif kind == "dense":
-            regularizer = None
-            if architecture == "sparse" and first_weighted:
-                l1 = float(params["l1"] if sparsity is None else sparsity)
-                regularizer = keras.regularizers.L1(l1) if l1 > 0 else None
-            dense = layers.Dense(
-                layer["units"], activation=layer["activation"], activity_regularizer=regularizer, name=name
-            )
-            x = dense(x)
-            first_weighted = False
-        elif kind == "conv1d":
-            x = layers.Conv1D(
-                layer["filters"],
-                layer["kernel"],
-                strides=layer["strides"],
-                padding=layer["padding"],
-                activation=layer["activation"],
-                name=name,
-            )(x)
-        elif kind == "upsample1d":
-            x = layers.UpSampling1D(layer["size"], name=name)(x)
-        else:
-            raise ValueError(f"unknown layer type {kind!r}")
+    first_weighted = [True]
+
+    def apply(layer_specs: list[dict[str, Any]], x: Any) -> Any:
+        for layer in layer_specs:
+            kind, name = layer["type"], layer["name"]
+            if kind == "normalize":
+                if normalisation is None:
+                    raise ValueError("normalise is on but no (mean, variance) was given")
+                mean, variance = normalisation
+                x = layers.Normalization(
+                    axis=-1,
+                    mean=np.asarray(mean, np.float32),
+                    variance=np.asarray(variance, np.float32),
+                    name=name,
+                )(x)
+            elif kind == "dense":
+                regularizer = None
+                if architecture == "sparse" and first_weighted[0]:
+                    l1 = float(params["l1"] if sparsity is None else sparsity)
+                    regularizer = keras.regularizers.L1(l1) if l1 > 0 else None
+                dense = layers.Dense(
+                    layer["units"], activation=layer["activation"], activity_regularizer=regularizer, name=name
+                )
+                x = dense(x)
+                first_weighted[0] = False
+            elif kind == "conv1d":
+                x = layers.Conv1D(
+                    layer["filters"],
+                    layer["kernel"],
+                    strides=layer["strides"],
+                    padding=layer["padding"],
+                    activation=layer["activation"],
+                    name=name,
+                )(x)
+            elif kind == "upsample1d":
+                x = layers.UpSampling1D(layer["size"], name=name)(x)
+            elif kind == "residual":
+                x = layers.Add(name=name)([x, apply(layer["layers"], x)])
+            else:
+                raise ValueError(f"unknown layer type {kind!r}")
+        return x
+
+    x = apply(spec["encoder"] + spec["decoder"], inputs)
     return keras.Model(inputs, x, name=f"mocap_ae_{architecture}")
 
 
@@ -292,9 +438,13 @@ def compile_model(model: Any, params: Mapping[str, Any], total_steps: int) -> No
 
 def export_weights(model: Any, network: Mapping[str, Any]) -> dict[str, NDArray[np.float32]]:
     """The npz contents for the runtime, read from the Keras layers by name."""
+    from .runtime import iter_layers
+
     out: dict[str, NDArray[np.float32]] = {}
-    for layer_spec in list(network["encoder"]) + list(network["decoder"]):
+    for layer_spec in iter_layers(list(network["encoder"]) + list(network["decoder"])):
         kind, name = layer_spec["type"], layer_spec["name"]
+        if kind in ("upsample1d", "residual"):
+            continue
         layer = model.get_layer(name)
         if kind == "normalize":
             out[f"{name}.mean"] = np.asarray(layer.mean, dtype=np.float32).reshape(-1)
@@ -317,23 +467,30 @@ def random_weights(
     rng = np.random.default_rng(seed)
     network = network_spec(architecture, params, input_size)
     out: dict[str, NDArray[np.float32]] = {}
-    width = input_size
-    for layer in network["encoder"] + network["decoder"]:
-        name = layer["name"]
-        if layer["type"] == "normalize":
-            out[f"{name}.mean"] = np.zeros(input_size, np.float32)
-            out[f"{name}.variance"] = np.ones(input_size, np.float32)
-        elif layer["type"] == "dense":
-            units = int(layer["units"])
-            out[f"{name}.kernel"] = rng.normal(0, math.sqrt(2.0 / (width + units)), (width, units)).astype(np.float32)
-            out[f"{name}.bias"] = rng.normal(0, 0.01, units).astype(np.float32)
-            width = units
-        elif layer["type"] == "conv1d":
-            k, filters = int(layer["kernel"]), int(layer["filters"])
-            scale = math.sqrt(2.0 / (k * (width + filters)))
-            out[f"{name}.kernel"] = rng.normal(0, scale, (k, width, filters)).astype(np.float32)
-            out[f"{name}.bias"] = rng.normal(0, 0.01, filters).astype(np.float32)
-            width = filters
+
+    def fill(layer_specs: list[dict[str, Any]], width: int) -> int:
+        for layer in layer_specs:
+            name = layer["name"]
+            if layer["type"] == "normalize":
+                out[f"{name}.mean"] = np.zeros(input_size, np.float32)
+                out[f"{name}.variance"] = np.ones(input_size, np.float32)
+            elif layer["type"] == "dense":
+                units = int(layer["units"])
+                scale = math.sqrt(2.0 / (width + units))
+                out[f"{name}.kernel"] = rng.normal(0, scale, (width, units)).astype(np.float32)
+                out[f"{name}.bias"] = rng.normal(0, 0.01, units).astype(np.float32)
+                width = units
+            elif layer["type"] == "conv1d":
+                k, filters = int(layer["kernel"]), int(layer["filters"])
+                scale = math.sqrt(2.0 / (k * (width + filters)))
+                out[f"{name}.kernel"] = rng.normal(0, scale, (k, width, filters)).astype(np.float32)
+                out[f"{name}.bias"] = rng.normal(0, 0.01, filters).astype(np.float32)
+                width = filters
+            elif layer["type"] == "residual":
+                fill(layer["layers"], width)
+        return width
+
+    fill(network["encoder"] + network["decoder"], input_size)
     return out
 
 

@@ -2,8 +2,9 @@
 
 A trained model is exported as plain float32 arrays (``NAME.npz``) plus a
 layer list in its sidecar (``NAME.json``, key ``network``). This module
-re-implements exactly those layers (normalisation, dense, 1-D convolution
-with TensorFlow's ``same`` padding, nearest-neighbour upsampling and a few
+re-implements exactly those layers (normalisation, dense on frames or on
+sequences, 1-D convolution with TensorFlow's ``same`` padding,
+nearest-neighbour upsampling, residual blocks ``x + f(x)`` and a few
 activations) so a whole clip is reconstructed in one batched pass, in
 milliseconds, inside ``mayapy`` where TensorFlow is rarely installable.
 
@@ -22,7 +23,7 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 from numpy.typing import NDArray
@@ -129,6 +130,14 @@ def overlap_add(windows: Array, frames: int) -> Array:
     return (total[hop : hop + frames] / norm[hop : hop + frames, None]).astype(np.float32)
 
 
+def iter_layers(layers: Sequence[Mapping[str, Any]]) -> Iterator[Mapping[str, Any]]:
+    """Every layer spec, depth first: a ``residual`` block, then the layers inside it."""
+    for spec in layers:
+        yield spec
+        if spec.get("type") == "residual":
+            yield from iter_layers(spec.get("layers") or [])
+
+
 class NumpyModel:
     """A trained autoencoder, evaluated with numpy only.
 
@@ -181,16 +190,19 @@ class NumpyModel:
 
     def _check_weights(self) -> None:
         npz = self.path.with_suffix(".npz")
-        for spec in self._encoder + self._decoder:
+        for spec in iter_layers(self._encoder + self._decoder):
             kind = spec.get("type")
             needed = {
                 "normalize": ("mean", "variance"),
                 "dense": ("kernel", "bias"),
                 "conv1d": ("kernel", "bias"),
                 "upsample1d": (),
+                "residual": (),
             }.get(kind)
             if needed is None:
                 raise MocapError(f"layer {spec.get('name')!r} has unknown type {kind!r}", path=self.path)
+            if kind == "residual" and not spec.get("layers"):
+                raise MocapError(f"residual layer {spec.get('name')!r} has no inner layers", path=self.path)
             if kind in ("dense", "conv1d") and spec.get("activation", "linear") not in ACTIVATIONS:
                 raise MocapError(
                     f"layer {spec['name']!r} uses activation {spec.get('activation')!r}, which the runtime does not "
@@ -215,6 +227,8 @@ class NumpyModel:
                 x = ACTIVATIONS[spec.get("activation", "linear")](out)
             elif kind == "upsample1d":
                 x = np.repeat(x, int(spec["size"]), axis=1)
+            elif kind == "residual":
+                x = x + self._run(spec["layers"], x)
             x = x.astype(np.float32, copy=False)
         return x
 

@@ -434,12 +434,24 @@ class TrainingJob:
             self.model = architectures.build_model(
                 spec.architecture, params, input_size, self._norm_arrays(), spec.sparsity
             )
+            if spec.architecture == "temporal" and params["design"] == "codec":
+                self._init_codec(train.poses)
             architectures.compile_model(self.model, params, spec.epochs * self.batches.steps)
         self.cancel.immediate = False
         if self.cancel.requested:
             raise Cancelled(f"{self.cancel.signal_name} received")
         self._loop()
         return self._finish()
+
+    def _init_codec(self, poses: NDArray[np.float32]) -> None:
+        """Start the codec as PCA + box average + linear interpolation of the training split.
+
+        Only on a new job: a resumed one takes every weight from its checkpoint.
+        """
+        norm = self._norm_arrays()
+        centre, basis = architectures.pca(poses, int(self.params["latent_channels"]), norm)
+        weights = architectures.codec_weights(self.params, self.input_size, centre, basis, norm)
+        architectures.set_weights(self.model, weights)
 
     def _norm_arrays(self) -> tuple[NDArray[np.float32], NDArray[np.float32]] | None:
         if self.normalisation is None:

@@ -3,7 +3,10 @@
 Semantics follow Maya where a plug-in could get them wrong:
 
 * ``MMatrix`` is row-major, built from 16 values or four rows, ``len() == 16``,
-  multiplies row vectors (``p' = p * M``) and ``A * B`` applies A first.
+  multiplies row vectors (``p' = p * M``) and ``A * B`` applies A first. It
+  holds 16 doubles (packed): every value is converted on construction and
+  anything not a number is refused, and data blocks keep a copy of what
+  ``setMMatrix`` gets, as Maya's do.
 * Attribute function sets start with Maya's default flags (readable, writable,
   storable, connectable, cached; not keyable, not array, no array builder, not
   a filename) and refuse to work on a null attribute.
@@ -23,6 +26,12 @@ Semantics follow Maya where a plug-in could get them wrong:
 
 The harness the tests drive (node instances, connections, dirty propagation)
 is :class:`FakeNode` at the end of this module.
+
+The node benchmark times ``compute`` through this module, so its hot calls
+(data handles, array builders, ``MMatrix``) are written to be cheap in pure
+Python, without skipping any of the work or checks above: what remains is the
+cost of one Python call per API call, which the benchmark reports as the
+fake's floor.
 """
 
 from __future__ import annotations
@@ -149,9 +158,16 @@ class MMatrix:
             self._m = values._m
         else:
             try:
-                self._m = _pack16(*values)
+                self._m = _pack16(*values)  # 16 numbers, each converted to a double, or struct.error
             except (struct.error, TypeError):
                 self._m = _pack16(*_four_rows(values))
+
+    @classmethod
+    def _from_packed(cls, packed: bytes) -> "MMatrix":
+        """A matrix over 16 doubles as a data block stores them."""
+        matrix = object.__new__(cls)
+        matrix._m = packed
+        return matrix
 
     def _values(self) -> tuple[float, ...]:
         return _DOUBLES16.unpack(self._m)
@@ -838,6 +854,9 @@ class MPlug:
         return str(self._value())
 
 
+_NUMBER_KINDS = ("numeric", "enum")
+
+
 def _check_kind(attr: _Attribute, allowed: Iterable[str], method: str) -> None:
     if attr.kind not in allowed:
         raise RuntimeError(f"(kInvalidParameter): {method}() does not apply to {attr.kind} attribute {attr.name}")
@@ -846,14 +865,14 @@ def _check_kind(attr: _Attribute, allowed: Iterable[str], method: str) -> None:
 class MDataHandle:
     """A value in a node's data block (or in an array builder)."""
 
-    __slots__ = ("_store", "_key", "_attr", "_writable", "_on_clean")
+    __slots__ = ("_store", "_key", "_attr", "_writable", "_owner")
 
-    def __init__(self, store: dict[Any, Any], key: Any, attr: _Attribute, writable: bool, on_clean: Callable[[], None] | None = None) -> None:
+    def __init__(self, store: dict[Any, Any], key: Any, attr: _Attribute, writable: bool, owner: "FakeNode | None" = None) -> None:
         self._store = store
         self._key = key
         self._attr = attr
         self._writable = writable
-        self._on_clean = on_clean
+        self._owner = owner  # whose dirty flag setClean() clears (output handles of a data block)
 
     def _get(self) -> Any:
         return self._store.get(self._key, self._attr.default)
@@ -865,30 +884,37 @@ class MDataHandle:
 
     # getters
     def asFloat(self) -> float:
-        _check_kind(self._attr, ("numeric", "enum"), "asFloat")
-        return float(self._get())
+        attr = self._attr
+        if attr.kind not in _NUMBER_KINDS:
+            _check_kind(attr, _NUMBER_KINDS, "asFloat")
+        return float(self._store.get(self._key, attr.default))
 
     def asDouble(self) -> float:
         _check_kind(self._attr, ("numeric", "enum"), "asDouble")
         return float(self._get())
 
     def asBool(self) -> bool:
-        _check_kind(self._attr, ("numeric", "enum"), "asBool")
-        return bool(self._get())
+        attr = self._attr
+        if attr.kind not in _NUMBER_KINDS:
+            _check_kind(attr, _NUMBER_KINDS, "asBool")
+        return bool(self._store.get(self._key, attr.default))
 
     def asShort(self) -> int:
-        _check_kind(self._attr, ("numeric", "enum"), "asShort")
-        return int(self._get())
+        attr = self._attr
+        if attr.kind not in _NUMBER_KINDS:
+            _check_kind(attr, _NUMBER_KINDS, "asShort")
+        return int(self._store.get(self._key, attr.default))
 
     def asInt(self) -> int:
         _check_kind(self._attr, ("numeric", "enum"), "asInt")
         return int(self._get())
 
     def asString(self) -> str:
-        _check_kind(self._attr, ("typed",), "asString")
-        if self._attr.data_type != MFnData.kString:
-            raise RuntimeError(f"(kInvalidParameter): {self._attr.name} is not a string attribute")
-        return str(self._get() or "")
+        attr = self._attr
+        _check_kind(attr, ("typed",), "asString")
+        if attr.data_type != MFnData.kString:
+            raise RuntimeError(f"(kInvalidParameter): {attr.name} is not a string attribute")
+        return str(self._store.get(self._key, attr.default) or "")
 
     def asTime(self) -> MTime:
         _check_kind(self._attr, ("time",), "asTime")
@@ -897,7 +923,7 @@ class MDataHandle:
     def asMatrix(self) -> MMatrix:
         _check_kind(self._attr, ("matrix",), "asMatrix")
         value = self._get()
-        return MMatrix(value) if value is not None else MMatrix()
+        return _public(value) if value is not None else MMatrix()
 
     # setters
     def setFloat(self, value: float) -> None:
@@ -938,8 +964,8 @@ class MDataHandle:
         self._store[self._key] = value._m  # the 16 doubles, immutable: later changes to ``value`` do not reach the block
 
     def setClean(self) -> None:
-        if self._on_clean is not None:
-            self._on_clean()
+        if self._owner is not None:
+            self._owner.clean(self._attr.name)
 
 
 def _require_builder(attr: _Attribute) -> None:
@@ -968,7 +994,8 @@ class MArrayDataBuilder:
         return len(self._elements)
 
     def addElement(self, index: int) -> MDataHandle:
-        index = int(index)
+        if type(index) is not int:
+            index = int(index)
         if index < 0:
             raise RuntimeError("(kInvalidParameter): negative logical index")
         elements = self._elements
@@ -1070,13 +1097,13 @@ class MDataBlock:
         attr = self._attr(what)
         if attr.flags["array"]:
             raise RuntimeError(f"(kInvalidParameter): {attr.name} is an array: use inputArrayValue")
-        return MDataHandle(self._node.values, attr.name, attr, writable=False)
+        return MDataHandle(self._node.values, attr.name, attr, False)
 
     def outputValue(self, what: MObject | MPlug) -> MDataHandle:
         attr = self._attr(what)
         if attr.flags["array"]:
             raise RuntimeError(f"(kInvalidParameter): {attr.name} is an array: use outputArrayValue")
-        return MDataHandle(self._node.values, attr.name, attr, writable=True, on_clean=lambda: self._node.clean(attr.name))
+        return MDataHandle(self._node.values, attr.name, attr, True, self._node)
 
     def inputArrayValue(self, what: MObject | MPlug) -> MArrayDataHandle:
         return MArrayDataHandle(self._node, self._attr(what), writable=False)
@@ -1169,14 +1196,21 @@ class FakeNode:
         self._pull(attr.name, index)
         if attr.flags["array"]:
             elements = self.arrays.get(attr.name, {})
-            return elements.get(index) if index is not None else dict(elements)
-        return self.values.get(attr.name, attr.default)
+            if index is not None:
+                return _public(elements.get(index))
+            return {i: _public(v) for i, v in elements.items()}
+        return _public(self.values.get(attr.name, attr.default))
 
     def get_array(self, name: str) -> dict[int, Any]:
         """All elements of an array output, computing it when dirty."""
         attr = self.attribute(name)
         self._pull(attr.name, None)
-        return dict(self.arrays.get(attr.name, {}))
+        return {i: _public(v) for i, v in self.arrays.get(attr.name, {}).items()}
+
+
+def _public(value: Any) -> Any:
+    """A stored value as the API hands it out: matrices are kept as packed doubles."""
+    return MMatrix._from_packed(value) if type(value) is bytes else value
 
 
 def load_plugin(path: str) -> Any:
