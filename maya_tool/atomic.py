@@ -10,6 +10,7 @@ over the target only after it was flushed and closed.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import tempfile
 from pathlib import Path
@@ -68,3 +69,12 @@ def write_bytes(target: os.PathLike[str] | str, data: bytes) -> None:
 def write_text(target: os.PathLike[str] | str, text: str) -> None:
     """Atomically replace ``target`` with UTF-8 ``text``."""
     write_bytes(target, text.encode("utf-8"))
+
+
+def sha256_file(path: os.PathLike[str] | str) -> str:
+    """Hex SHA-256 of a file, read in blocks (data sets, downloads and weights are checked by it)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

@@ -29,6 +29,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from . import atomic
+from .atomic import sha256_file as file_sha256
 from .clip import Clip
 from .errors import MocapError
 from .skeleton import Skeleton
@@ -299,13 +300,6 @@ def collect_files(paths: Iterable[os.PathLike[str] | str], subjects: Sequence[st
 def _norm_subject(subject: str) -> str:
     return str(int(subject)) if str(subject).isdigit() else str(subject)
 
-
-def file_sha256(path: os.PathLike[str] | str) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def read_motion(path: Path, preset: str) -> Clip:

@@ -13,7 +13,6 @@ Only the standard library is used (``urllib``), so the fetcher also runs in
 
 from __future__ import annotations
 
-import hashlib
 import http.client
 import os
 import re
@@ -27,6 +26,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from . import __version__, atomic
+from .atomic import sha256_file as file_sha256
 from .errors import MocapError
 
 DEFAULT_BASE = "http://mocap.cs.cmu.edu"
@@ -81,13 +81,6 @@ def write_sums(path: Path, sums: dict[str, str]) -> None:
     """Write the sums so ``sha256sum -c SHA256SUMS`` checks the folder too."""
     atomic.write_text(path, "".join(f"{sums[name]}  {name}\n" for name in sorted(sums)))
 
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 class NotFound(MocapError):

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from maya_tool import modes
+from maya_tool import quaternion as quat
 from maya_tool.errors import MocapError, ModelMismatchError
 from maya_tool.models import architectures, modelfile, runtime
 from maya_tool.presets import CMU_JOINT_NAMES
@@ -57,7 +58,14 @@ def test_windows_blend_back_exactly():
 
 @pytest.mark.parametrize(
     "architecture, params",
-    [("pose", {}), ("sparse", {}), ("temporal", {"window": 32}), ("temporal", {"window": 32, "inference": "full"})],
+    [
+        ("pose", {}),
+        ("sparse", {}),
+        ("temporal", {"window": 32, "inference": "windows"}),
+        ("temporal", {"window": 32, "inference": "full"}),
+        ("temporal", {"window": 32, "inference": "full", "latent_residual": True, "high_ratio": True}),
+        ("temporal", {"window": 32, "design": "conv"}),
+    ],
 )
 def test_reconstruct_a_whole_clip(tmp_path, clip, architecture, params):
     model = _model(tmp_path, architecture, **params)
@@ -68,6 +76,9 @@ def test_reconstruct_a_whole_clip(tmp_path, clip, architecture, params):
     latent = model.encode(clip.joint_rotations)
     np.testing.assert_allclose(model.decode(latent, frames=clip.num_frames), out, atol=1e-12)
     if architecture == "temporal" and params.get("inference") == "full":
+        stride = 8 if params.get("high_ratio") else 2
+        assert latent.shape == (-(-(clip.num_frames + 32) // stride), 60)
+    if params.get("design") == "conv":
         assert latent.shape == (-(-(clip.num_frames + 32) // 4), 120)
     applied = model.apply(clip)
     np.testing.assert_allclose(applied.joint_rotations, out, atol=1e-12)
@@ -77,10 +88,117 @@ def test_reconstruct_a_whole_clip(tmp_path, clip, architecture, params):
 
 def test_temporal_windows_do_not_depend_on_clip_length_far_away(tmp_path, clip):
     """A frame's output only depends on the two windows holding it: cutting the clip's end changes nothing early."""
-    model = _model(tmp_path, "temporal", window=32)
+    model = _model(tmp_path, "temporal", window=32, inference="windows")
     full = model.reconstruct(clip.joint_rotations)
     part = model.reconstruct(clip.joint_rotations[:150])
     np.testing.assert_allclose(part[:100], full[:100], atol=1e-6)
+
+
+def _codec(params, centre, basis, seed=0):
+    """A NumpyModel of the codec with its linear start; residual first layers random."""
+    resolved = architectures.resolve_params("temporal", params)
+    weights = architectures.random_weights("temporal", resolved, 120, seed)
+    weights.update(architectures.codec_weights(resolved, 120, centre, basis))
+    meta = {"name": "c", "architecture": "temporal", "joint_names": NAMES, "ratio": 4.0, "bits_per_frame": 960,
+            "input_layout": {"size": 120}, "params": resolved, "window": int(resolved["window"]),
+            "network": architectures.network_spec("temporal", resolved, 120)}
+    return runtime.NumpyModel(meta, weights, "c.json")
+
+
+@pytest.mark.parametrize("params", [{}, {"high_ratio": True, "latent_residual": True}, {"stride": 4}])
+def test_codec_starts_as_pca_box_average_and_linear_interpolation(params, clip):
+    """At step 0 the codec is the linear codec, computed here independently: PCA, box means, np.interp."""
+    poses = clip.pose_features().astype(np.float64)
+    centre, basis = architectures.pca(poses, 60)
+    # The basis is the principal subspace (eigh vs SVD agree up to signs) and deterministic.
+    _, _, vt = np.linalg.svd(poses - poses.mean(0), full_matrices=False)
+    np.testing.assert_allclose(np.abs(np.sum(basis[:10] * vt[:10], axis=1)), 1.0, atol=1e-6)
+    again = architectures.pca(poses.copy(), 60)
+    np.testing.assert_array_equal(again[1], basis)
+
+    model = _codec(params, centre, basis)
+    stride = model.stride
+    x = poses[: 16 * stride * 4]
+    codes = (x - centre) @ basis.T
+    boxes = codes.reshape(-1, stride, 60).mean(axis=1)
+    centres = np.arange(len(boxes)) * stride + (stride - 1) / 2
+    frames = np.arange(len(x))
+    interp = np.stack([np.interp(frames, centres, boxes[:, c]) for c in range(60)], axis=1)
+    expected = centre + interp @ basis
+    out = model.forward(x[None].astype(np.float32))[0]
+    inner = slice(2 * stride, len(x) - 2 * stride)
+    np.testing.assert_allclose(out[inner], expected[inner], atol=2e-5)
+    assert model.encode_features(x[None].astype(np.float32)).shape == (1, len(x) // stride, 60)
+
+
+def test_codec_inputs_switch_signs_with_hysteresis(tmp_path):
+    """A joint wobbling about the border of its hemisphere keeps one sign; one turning well past it switches once."""
+    rng = np.random.default_rng(5)
+    frames = 300
+    angles = np.pi + 0.15 * np.sin(np.linspace(0, 12 * np.pi, frames)) + rng.normal(0, 0.03, frames)
+    rots = np.tile(np.array([0.0, 0.0, 0.0, 1.0]), (frames, 30, 1))
+    rots[:, 5] = quat.positive_w(quat.from_axis_angle(np.array([0.0, 1.0, 0.0]), angles))
+    rots[:, 7] = quat.positive_w(quat.from_axis_angle(np.array([1.0, 0.0, 0.0]), np.linspace(0, 2 * np.pi, frames)))
+    codec = _model(tmp_path, "temporal", name="codec", window=32)
+    conv = _model(tmp_path, "temporal", name="conv", window=32, design="conv")
+    assert codec.sign_band == 0.2 and conv.sign_band == 0.0
+
+    def jumps(x):
+        return np.sum(np.sum(x[1:] * x[:-1], axis=-1) < 0, axis=0)
+
+    for model in (codec, conv):
+        model.hemisphere = np.tile([0.0, 0.0, 0.0, 1.0], (30, 1))
+    banded = codec.inputs(rots).reshape(frames, 30, 4)
+    per_frame = conv.inputs(rots).reshape(frames, 30, 4)
+    assert jumps(banded)[5] == 0 and jumps(per_frame)[5] > 10
+    assert jumps(banded)[7] == 1 and np.sum(banded[:, 7] * [0, 0, 0, 1], axis=-1).min() > -0.21
+    np.testing.assert_allclose(np.abs(np.sum(banded * rots, axis=-1)), 1.0, atol=1e-6)
+    # The two ends of the band: per-frame hemisphere, and the continuous track.
+    reference = np.tile([0.0, 0.0, 0.0, 1.0], (30, 1))
+    np.testing.assert_array_equal(runtime.banded_signs(rots, reference, 0.0), quat.to_hemisphere(rots, reference))
+    np.testing.assert_array_equal(runtime.banded_signs(rots, reference, 1.0),
+                                  quat.continuous(quat.to_hemisphere(rots, reference)))
+
+
+def test_residual_layers_add_their_branch():
+    rng = np.random.default_rng(3)
+    spec = {"encoder": [{"type": "dense", "name": "d", "units": 6, "activation": "linear"},
+                        {"type": "residual", "name": "r", "layers": [
+                            {"type": "conv1d", "name": "r1", "filters": 5, "kernel": 3, "strides": 1,
+                             "padding": "same", "activation": "elu"},
+                            {"type": "conv1d", "name": "r2", "filters": 6, "kernel": 3, "strides": 1,
+                             "padding": "same", "activation": "linear"}]}],
+            "decoder": []}
+    weights = {"d.kernel": rng.normal(size=(120, 6)), "d.bias": rng.normal(size=6),
+               "r1.kernel": rng.normal(size=(3, 6, 5)), "r1.bias": rng.normal(size=5),
+               "r2.kernel": rng.normal(size=(3, 5, 6)), "r2.bias": rng.normal(size=6)}
+    meta = {"name": "r", "architecture": "temporal", "joint_names": NAMES, "ratio": 1, "bits_per_frame": 1,
+            "input_layout": {"size": 120}, "params": {}, "window": 8, "network": spec}
+    model = runtime.NumpyModel(meta, weights, "r.json")
+    x = rng.normal(size=(2, 11, 120)).astype(np.float32)
+    w = {k: v.astype(np.float32) for k, v in weights.items()}
+    h = x @ w["d.kernel"] + w["d.bias"]
+    inner = runtime.ACTIVATIONS["elu"](runtime.conv1d(h, w["r1.kernel"], w["r1.bias"]))
+    np.testing.assert_allclose(model.forward(x), h + runtime.conv1d(inner, w["r2.kernel"], w["r2.bias"]), atol=1e-4)
+    del weights["r2.bias"]
+    with pytest.raises(MocapError, match="weights lack r2.bias"):
+        runtime.NumpyModel(meta, weights, "r.json")
+    meta["network"] = {"encoder": [{"type": "residual", "name": "empty", "layers": []}], "decoder": []}
+    with pytest.raises(MocapError, match="no inner layers"):
+        runtime.NumpyModel(meta, {}, "r.json")
+
+
+def test_codec_parameters_are_checked():
+    with pytest.raises(MocapError, match="cannot exceed the 120"):
+        architectures.network_spec("temporal", architectures.resolve_params("temporal", {"latent_channels": 121}), 120)
+    with pytest.raises(MocapError, match="design must be"):
+        architectures.resolve_params("temporal", {"design": "rnn"})
+    conv = architectures.resolve_params("temporal", {"design": "conv"})
+    assert conv["stride"] == 4 and conv["latent_channels"] == 120 and conv["output_activation"] == "tanh"
+    high = architectures.resolve_params("temporal", {"high_ratio": True})
+    assert architectures.compression("temporal", high, 120) == {"latent_per_frame": 7.5, "bits_per_frame": 240.0,
+                                                                "ratio": 16.0}
+    assert architectures.latent_per_frame("temporal", architectures.resolve_params("temporal")) == 30
 
 
 def test_float16_latent_is_what_is_decoded(tmp_path, clip):

@@ -29,7 +29,8 @@ ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": str(ROOT)}
 POSE_ARGS = ["--architecture", "pose", "--epochs", "2", "--batch-size", "1", "--noise", "0.01", "0.05",
              "--progress-every", "5", "--seed", "0"]
 TEMPORAL_ARGS = ["--architecture", "temporal", "--epochs", "2", "--batch-size", "4", "--noise", "0.03",
-                 "--param", "window=32", "--param", "sample_hop=8", "--param", "hidden_channels=64"]
+                 "--param", "window=32", "--param", "sample_hop=8", "--param", "hidden_channels=64",
+                 "--param", "latent_residual=true", "--param", "latent_kernel=3"]
 
 KERAS_PREDICT = """
 import sys
@@ -162,6 +163,11 @@ def test_numpy_runtime_matches_keras(pose_run, temporal_run, data, tmp_path):
     np.testing.assert_allclose(pose.forward(x), keras_pose, atol=1e-5, rtol=0)
     np.testing.assert_allclose(pose.forward(noisy), keras_noisy, atol=1e-5, rtol=0)
     np.testing.assert_allclose(temporal.forward(windows), keras_windows, atol=1e-5, rtol=0)
+    # Every residual branch has left its zero start, so the comparison covered them.
+    with np.load(temporal_run["out"] / "temporal.npz") as weights:
+        assert {"proj.kernel", "down.kernel", "interp.kernel", "back.kernel"} <= set(weights.files)
+        for block in ("enc_res2", "dec_res2", "enc_lat2", "dec_lat2"):
+            assert np.abs(weights[f"{block}.kernel"]).max() > 0
     # The whole-clip pass is one network pass over the edge-padded clip, cropped and renormalised.
     hop = temporal.window // 2
     cropped = keras_clip[0, hop : hop + clip.num_frames].reshape(-1, 30, 4).astype(np.float64)
@@ -173,6 +179,28 @@ def test_numpy_runtime_matches_keras(pose_run, temporal_run, data, tmp_path):
     assert denoised.num_frames == clip.num_frames and denoised.source["variant"] == "denoised"
     np.testing.assert_allclose(np.linalg.norm(denoised.joint_rotations, axis=-1), 1.0, atol=1e-9)
     modes.compute_variant(clip, "denoised", model=temporal, sigma=0.05)
+
+
+@pytest.mark.slow
+def test_temporal_training_starts_from_the_linear_codec(data, tmp_path):
+    """With a vanishing learning rate the trained codec is its start: PCA of the training poses, box means, np.interp."""
+    code, _, stderr = _train([data["npz"], "--name", "lin", "-o", tmp_path, "--architecture", "temporal", "--epochs",
+                              "1", "--batch-size", "8", "--validation-fraction", "0", "--param", "window=32",
+                              "--param", "stride=4", "--param", "lr=1e-10", "--param", "hidden_channels=16"])
+    assert code == 0, stderr[-3000:]
+    model = runtime.load_model(tmp_path / "lin.json")
+    clips = [model.inputs(c.joint_rotations).astype(np.float64) for c in data["clips"]]
+    poses = np.concatenate(clips)
+    centre = poses.mean(axis=0)
+    _, _, vt = np.linalg.svd(poses - centre, full_matrices=False)
+    basis = vt[:60]
+    x = clips[0][:128]
+    boxes = ((x - centre) @ basis.T).reshape(-1, 4, 60).mean(axis=1)
+    centres = np.arange(len(boxes)) * 4 + 1.5
+    interp = np.stack([np.interp(np.arange(len(x)), centres, boxes[:, c]) for c in range(60)], axis=1)
+    expected = centre + interp @ basis
+    out = model.forward(x[None].astype(np.float32))[0]
+    np.testing.assert_allclose(out[8:-8], expected[8:-8], atol=1e-4)
 
 
 @pytest.mark.slow

@@ -18,7 +18,9 @@
   starts as the PCA basis (``back``). Residual blocks ``x + f(x)`` (two
   convolutions, the last initialised to zero) on the component signals before
   ``down`` (``enc_res``, what can reject noise) and after ``interp``
-  (``dec_res``) add the nonlinearity; at step 0 the network *is* the linear
+  (``dec_res``), and with ``latent_residual`` on the latent rate too
+  (``enc_lat`` after ``down``, ``dec_lat`` before ``up``: wide context for
+  little compute), add the nonlinearity; at step 0 the network *is* the linear
   codec (see :func:`codec_weights`), so training can only improve on it.
   Default: stride 2, 60 components (30 numbers per frame, 4:1);
   ``high_ratio``: stride 8, 60 components (7.5 per frame, 16:1).
@@ -82,6 +84,9 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "output_activation": "linear",
         "encoder_residual": True,
         "decoder_residual": True,
+        "latent_residual": False,
+        "latent_kernel": 5,
+        "sign_band": 0.2,
         "inference": "full",
         "sample_hop": 16,
         "high_ratio": False,
@@ -96,7 +101,7 @@ HIGH_RATIO = {"stride": 8, "latent_channels": 60}
 """What ``high_ratio: true`` sets for the temporal model (7.5 numbers per frame, 16:1)."""
 
 CONV_DESIGN = {"normalise": True, "stride": 4, "latent_channels": 120, "hidden_channels": 128,
-               "output_activation": "tanh"}
+               "output_activation": "tanh", "sign_band": 0.0}
 """What ``design: "conv"`` sets for the temporal model: the earlier autoencoder's defaults."""
 
 
@@ -155,10 +160,12 @@ def _check(architecture: str, p: Mapping[str, Any]) -> None:
             raise bad(f"window must be a multiple of 2 x stride ({2 * stride}), got {window}")
         if p["design"] not in ("codec", "conv"):
             raise bad(f"design must be 'codec' or 'conv', got {p['design']!r}")
+        if not 0.0 <= float(p["sign_band"]) <= 1.0:
+            raise bad(f"sign_band must be in [0, 1], got {p['sign_band']!r}")
         if p["inference"] not in ("windows", "full"):
             raise bad(f"inference must be 'windows' or 'full', got {p['inference']!r}")
-        if int(p["kernel"]) < 1 or int(p["latent_channels"]) < 1 or int(p["hidden_channels"]) < 1:
-            raise bad("kernel, latent_channels and hidden_channels must be positive")
+        if min(int(p["kernel"]), int(p["latent_kernel"]), int(p["latent_channels"]), int(p["hidden_channels"])) < 1:
+            raise bad("kernel, latent_kernel, latent_channels and hidden_channels must be positive")
         if int(p["sample_hop"]) < 1:
             raise bad(f"sample_hop must be positive, got {p['sample_hop']!r}")
         acts_to_check = [p["activation"], p["output_activation"]]
@@ -247,14 +254,17 @@ def _codec_spec(
         return {"type": "conv1d", "name": name, "filters": filters, "kernel": size, "strides": strides,
                 "padding": "same", "activation": activation}
 
-    def residual(name: str) -> dict[str, Any]:
+    def residual(name: str, size: int = kernel) -> dict[str, Any]:
         return {"type": "residual", "name": name,
-                "layers": [conv(f"{name}1", hidden, kernel, activation=act), conv(f"{name}2", components, kernel)]}
+                "layers": [conv(f"{name}1", hidden, size, activation=act), conv(f"{name}2", components, size)]}
 
     encoder.append({"type": "dense", "name": "proj", "units": components, "activation": "linear"})
     if params["encoder_residual"]:
         encoder.append(residual("enc_res"))
     encoder.append(conv("down", components, 2 * stride, strides=stride))
+    if params["latent_residual"]:
+        encoder.append(residual("enc_lat", int(params["latent_kernel"])))
+        decoder.append(residual("dec_lat", int(params["latent_kernel"])))
     decoder.append({"type": "upsample1d", "name": "up", "size": stride})
     decoder.append(conv("interp", components, 2 * stride))
     if params["decoder_residual"]:
@@ -332,9 +342,15 @@ def codec_weights(
         "back.bias": mean + std * centre,
     }
     hidden, kernel = int(params["hidden_channels"]), int(params["kernel"])
-    for block, on in (("enc_res", params["encoder_residual"]), ("dec_res", params["decoder_residual"])):
+    latent_kernel = int(params["latent_kernel"])
+    for block, on, size in (
+        ("enc_res", params["encoder_residual"], kernel),
+        ("dec_res", params["decoder_residual"], kernel),
+        ("enc_lat", params["latent_residual"], latent_kernel),
+        ("dec_lat", params["latent_residual"], latent_kernel),
+    ):
         if on:
-            out[f"{block}2.kernel"] = np.zeros((kernel, hidden, components))
+            out[f"{block}2.kernel"] = np.zeros((size, hidden, components))
             out[f"{block}2.bias"] = np.zeros(components)
     return {key: value.astype(np.float32) for key, value in out.items()}
 

@@ -28,7 +28,7 @@ from typing import Any, Callable, Iterable, Mapping
 import numpy as np
 from numpy.typing import NDArray
 
-from ..atomic import atomic_path
+from ..atomic import atomic_path, sha256_file
 from ..errors import MocapError
 
 FORMAT = "mocap-ae.model"
@@ -119,13 +119,6 @@ def now_iso() -> str:
     """UTC time, second resolution, as every record in the package writes it."""
     return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
 
-
-def sha256_file(path: os.PathLike[str] | str) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def npz_bytes(arrays: Mapping[str, NDArray[Any]]) -> bytes:

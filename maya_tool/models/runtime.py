@@ -130,6 +130,28 @@ def overlap_add(windows: Array, frames: int) -> Array:
     return (total[hop : hop + frames] / norm[hop : hop + frames, None]).astype(np.float32)
 
 
+def banded_signs(rots: NDArray[Any], reference: NDArray[Any], band: float) -> NDArray[np.float64]:
+    """(F, J, 4) rotations with each joint's sign switched with hysteresis along the frames.
+
+    The track is first made continuous; then its sign follows the side of the
+    joint's ``reference`` it is on, changing only when the dot product with
+    the reference passes ``-band`` or ``band``: a joint wandering about the
+    border keeps one sign, a joint turning well past it returns to the
+    reference side (one jump, where a purely continuous track would carry a
+    far-side excursion into the data). ``band`` 0 is the per-frame
+    hemisphere, ``band`` >= 1 the continuous track.
+    """
+    track = quat.continuous(np.asarray(rots, dtype=np.float64), axis=0)
+    if len(track) == 0:
+        return track
+    dots = np.sum(track * np.asarray(reference, dtype=np.float64), axis=-1)
+    side = np.where(dots > band, 1, np.where(dots < -band, -1, 0))
+    side[0] = np.where(dots[0] >= 0, 1, -1)
+    frames = np.arange(len(side))[:, None]
+    last = np.maximum.accumulate(np.where(side != 0, frames, 0), axis=0)
+    return track * np.take_along_axis(side, last, axis=0)[..., None]
+
+
 def iter_layers(layers: Sequence[Mapping[str, Any]]) -> Iterator[Mapping[str, Any]]:
     """Every layer spec, depth first: a ``residual`` block, then the layers inside it."""
     for spec in layers:
@@ -174,6 +196,7 @@ class NumpyModel:
         self.inference = str(params.get("inference", "windows"))
         self.stride = int(params.get("stride", 1))
         self.latent_dtype = np.dtype(str(meta.get("latent_dtype", "float32")))
+        self.sign_band = float(params.get("sign_band", 0.0)) if self.architecture == "temporal" else 0.0
         hemisphere = meta.get("hemisphere")
         self.hemisphere = None if hemisphere is None else np.asarray(hemisphere, dtype=np.float64).reshape(-1, 4)
         if self.hemisphere is not None and len(self.hemisphere) != len(self.joint_names) - 1:
@@ -282,7 +305,13 @@ class NumpyModel:
             )
 
     def inputs(self, joint_rotations: NDArray[Any]) -> Array:
-        """Model inputs: flat quaternions, each joint on its trained hemisphere."""
+        """Model inputs: flat quaternions, each joint on its trained hemisphere.
+
+        With a ``sign_band`` (temporal codecs) a joint's sign only changes
+        where its rotation is decisively on the other side (see
+        :func:`banded_signs`), so noise near the hemisphere's border cannot
+        make the input jump from q to -q frame after frame.
+        """
         rots = np.asarray(joint_rotations)
         joints = len(self.joint_names) - 1
         if rots.ndim == 2 and rots.shape[1] == self.input_size:
@@ -294,6 +323,8 @@ class NumpyModel:
             )
         if self.hemisphere is not None:
             rots = quat.to_hemisphere(rots, self.hemisphere)
+            if self.sign_band > 0:
+                rots = banded_signs(rots, self.hemisphere, self.sign_band)
         return rots.reshape(len(rots), self.input_size).astype(np.float32)
 
     def _store(self, latent: Array) -> NDArray[Any]:

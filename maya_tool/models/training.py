@@ -100,6 +100,7 @@ def corrupt(
     noise: tuple[float, float],
     rng: np.random.Generator,
     hemisphere: NDArray[np.float64] | None = None,
+    align: bool = False,
 ) -> NDArray[np.float32]:
     """The node's noise on a batch: (B, D) frames or (B, T, D) windows.
 
@@ -107,7 +108,10 @@ def corrupt(
     each quaternion component gets Gaussian noise, then the quaternions are
     renormalised and put in the w >= 0 hemisphere, or on the side of the
     model's per-joint ``hemisphere`` reference when it has one, as the
-    runtime does with its inputs.
+    runtime does with its inputs. With ``align`` each noisy quaternion takes
+    the sign of its clean one instead: what the runtime's continuous sign
+    gives on clips whose clean rotations are continuous (noise of a few
+    degrees never turns a neighbour's dot product negative).
     """
     lo, hi = noise
     if hi <= 0.0:
@@ -117,7 +121,12 @@ def corrupt(
     quats = poses.reshape(poses.shape[:-1] + (-1, 4)).astype(np.float64)
     sigma = sigma.reshape((batch,) + (1,) * (quats.ndim - 1))
     noisy = quat.normalize(quats + sigma * rng.standard_normal(quats.shape))
-    noisy = quat.positive_w(noisy) if hemisphere is None else quat.to_hemisphere(noisy, hemisphere)
+    if align:
+        noisy = noisy * np.where(np.sum(noisy * quats, axis=-1, keepdims=True) < 0.0, -1.0, 1.0)
+    elif hemisphere is None:
+        noisy = quat.positive_w(noisy)
+    else:
+        noisy = quat.to_hemisphere(noisy, hemisphere)
     return noisy.reshape(poses.shape).astype(np.float32)
 
 
@@ -172,9 +181,11 @@ class WindowBatches:
         noise: tuple[float, float],
         seed: int,
         hemisphere: NDArray[np.float64] | None = None,
+        align: bool = False,
     ):
         self.poses = poses
         self.hemisphere = hemisphere
+        self.align = align
         self.ranges = list(ranges)
         self.window = int(window)
         self.hop = int(hop)
@@ -204,7 +215,7 @@ class WindowBatches:
             self._epoch = (epoch, self._windows(epoch))
         rows = self._epoch[1][step * self.batch_size : (step + 1) * self.batch_size]
         clean = self.poses[rows]
-        return corrupt(clean, self.noise, _rng(self.seed, 2, epoch, step), self.hemisphere), clean
+        return corrupt(clean, self.noise, _rng(self.seed, 2, epoch, step), self.hemisphere, self.align), clean
 
 
 def validation_arrays(
@@ -214,6 +225,7 @@ def validation_arrays(
     noise: tuple[float, float],
     seed: int,
     hemisphere: NDArray[np.float64] | None = None,
+    align: bool = False,
 ) -> tuple[NDArray[np.float32], NDArray[np.float32]] | None:
     """Fixed (noisy input, clean target) validation data, or None without validation clips."""
     if val is None or val.num_frames == 0:
@@ -227,7 +239,7 @@ def validation_arrays(
         cap = VALIDATION_CAP_FRAMES
     if len(clean) > cap:
         clean = clean[np.sort(_rng(seed, 5).choice(len(clean), cap, replace=False))]
-    return corrupt(clean, noise, _rng(seed, 4), hemisphere), clean
+    return corrupt(clean, noise, _rng(seed, 4), hemisphere, align), clean
 
 
 # --------------------------------------------------------------------- signals
@@ -402,8 +414,10 @@ class TrainingJob:
         self.dataset = ds
         train, val = _split(ds, spec)
         self.hemisphere = quat.mean_direction(train.poses.reshape(len(train.poses), -1, 4))
-        train = _to_hemisphere(train, self.hemisphere)
-        val = None if val is None else _to_hemisphere(val, self.hemisphere)
+        band = float(params["sign_band"]) if spec.architecture == "temporal" else 0.0
+        self.continuous_sign = band > 0
+        train = _to_hemisphere(train, self.hemisphere, band)
+        val = None if val is None else _to_hemisphere(val, self.hemisphere, band)
         self.train_ds, self.val_ds = train, val
         input_size = ds.poses.shape[1]
         self.input_size = input_size
@@ -420,12 +434,15 @@ class TrainingJob:
                 self.noise,
                 spec.seed,
                 self.hemisphere,
+                self.continuous_sign,
             )
         else:
             self.batches = FrameBatches(train.poses, batch_size, self.noise, spec.seed, self.hemisphere)
         if self.batches.steps < 1:
             raise MocapError("not enough training data for one batch", path=spec.inputs[0])
-        self.validation = validation_arrays(val, spec.architecture, params, self.noise, spec.seed, self.hemisphere)
+        self.validation = validation_arrays(
+            val, spec.architecture, params, self.noise, spec.seed, self.hemisphere, self.continuous_sign
+        )
 
         if saved is not None:
             self._load_checkpoint(saved)
@@ -769,11 +786,18 @@ def _split(ds: Any, spec: JobSpec) -> tuple[Any, Any]:
     return datasets.split_by_clip(ds, spec.validation_fraction, spec.seed)
 
 
-def _to_hemisphere(ds: Any, hemisphere: NDArray[np.float64]) -> Any:
-    """The data set with every joint on its reference side (see ``quaternion.to_hemisphere``)."""
+def _to_hemisphere(ds: Any, hemisphere: NDArray[np.float64], band: float = 0.0) -> Any:
+    """The data set with every joint on its reference side (see ``quaternion.to_hemisphere``).
+
+    With a ``band`` each clip's signs then switch with hysteresis, as the
+    runtime does with a temporal codec's inputs (``runtime.banded_signs``).
+    """
     frames = len(ds.poses)
-    poses = quat.to_hemisphere(ds.poses.reshape(frames, -1, 4), hemisphere).reshape(frames, -1)
-    return dataclasses.replace(ds, poses=poses.astype(np.float32))
+    quats = quat.to_hemisphere(ds.poses.reshape(frames, -1, 4), hemisphere)
+    if band > 0:
+        for start, stop in ds.clip_ranges():
+            quats[start:stop] = runtime.banded_signs(quats[start:stop], hemisphere, band)
+    return dataclasses.replace(ds, poses=quats.reshape(frames, -1).astype(np.float32))
 
 
 def _normalisation(poses: NDArray[np.float32], params: dict[str, Any]) -> dict[str, Any]:
