@@ -48,3 +48,22 @@ def binding() -> str:
     import Qt as qt_module
 
     return f"{qt_module.__binding__} {qt_module.__binding_version__} (Qt {QtCore.qVersion()})"
+
+
+def wrap_pointer(pointer: int, base: Any = None) -> Any:
+    """The Python widget for a C++ ``QWidget*`` (what Maya's ``MQtUtil.findControl`` returns).
+
+    Goes through Qt.py's ``QtCompat.wrapInstance`` (shiboken2 or shiboken6),
+    so the Maya glue never imports a binding itself.
+    """
+    from Qt import QtCompat
+
+    return QtCompat.wrapInstance(int(pointer), base or QtWidgets.QWidget)
+
+
+def pointer_of(widget: Any) -> int:
+    """The C++ address of a widget, the inverse of :func:`wrap_pointer`."""
+    from Qt import QtCompat
+
+    pointer = QtCompat.getCppPointer(widget)
+    return int(pointer[0] if isinstance(pointer, (tuple, list)) else pointer)
