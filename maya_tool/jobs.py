@@ -485,6 +485,7 @@ class JobStore:
         if resume != record.spec.resume:
             record.spec.resume = resume
             record.spec.save(record.spec_path)
+        started = now_iso()
         with open(record.log, "ab") as log:
             process = subprocess.Popen(
                 self.command(record, python),
@@ -493,7 +494,7 @@ class JobStore:
                 stdin=subprocess.DEVNULL,
                 env=None if env is None else dict(env),
             )
-        record.state, record.pid, record.started = "running", process.pid, now_iso()
+        record.state, record.pid, record.started = "running", process.pid, started
         record.finished = record.exit_code = record.message = None
         self.update(record)
         return process
@@ -502,8 +503,12 @@ class JobStore:
         return read_events(record.events)[0]
 
     def finish(self, record: JobRecord, exit_code: int | None = None) -> JobRecord:
-        """Settle a record from its last terminal event (and exit code)."""
-        events = self.events(record)
+        """Settle a record from the last terminal event of its latest run (and exit code).
+
+        A resumed job appends to the events file of its first run, whose
+        ``cancelled`` must not settle the run that followed it.
+        """
+        events = [e for e in self.events(record) if not _before(e.get("time"), record.started)]
         terminal = next((e for e in reversed(events) if e["event"] in TERMINAL_EVENTS), None)
         if terminal is not None:
             record.state = _STATE_OF_EVENT[terminal["event"]]
@@ -527,6 +532,16 @@ class JobStore:
         if record.state == "running" and not is_alive(record.pid):
             return self.finish(record)
         return record
+
+
+def _before(time: str | None, start: str | None) -> bool:
+    """Whether an event time lies before a run's start (unknown times count as not before)."""
+    if not time or not start:
+        return False
+    try:
+        return datetime.fromisoformat(time) < datetime.fromisoformat(start)
+    except ValueError:
+        return False
 
 
 def default_jobs_dir() -> Path:

@@ -6,6 +6,7 @@ import io
 import json
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -134,3 +135,23 @@ def test_store_start_runs_the_job_process(tmp_path):
     assert "missing.bvh" in done.message and "input not found" in done.message
     events = store.events(done)
     assert [e["event"] for e in events] == ["start", "error"] and events[0]["job"] == record.id
+
+
+def test_a_resumed_run_is_settled_by_its_own_events(tmp_path):
+    """The first run's ``cancelled`` stays in the file; a resumed run that dies silently failed."""
+    store = jobs.JobStore(tmp_path)
+    record = store.create(_spec())
+    writer = jobs.EventWriter(record.id, None, record.events)
+    writer.emit("start", epochs=5)
+    writer.emit("cancelled", message="SIGTERM received")
+    time.sleep(0.01)
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    record.state, record.pid, record.started = "running", gone.pid, jobs.now_iso()
+    store.update(record)
+    settled = store.refresh(store.get(record.id))
+    assert settled.state == "failed" and "without a final event" in settled.message
+    writer.emit("done", model="/x/pose-v1.json")
+    record.state, record.pid = "running", gone.pid
+    store.update(record)
+    assert store.refresh(record).state == "done"

@@ -292,7 +292,8 @@ def test_settings_and_layout_are_remembered(qtbot, tmp_path) -> None:  # type: i
 def test_tooltips_everywhere_that_matters(panel: Panel) -> None:
     for widget in (panel.open_button, panel.mode_combo, panel.encode_check, panel.noise_slider, panel.noise_spin,
                    panel.compare_check, panel.transport.play_button, panel.error_view.angle_button,
-                   panel.jobs_view.start_button, panel.jobs_view.preset):
+                   panel.jobs_view.start_button, panel.jobs_view.preset, panel.jobs_view.cancel_button,
+                   panel.jobs_view.resume_button, panel.jobs_view.batch_size):
         assert widget.toolTip(), widget
 
 

@@ -16,12 +16,20 @@ PySide2 but only a bool under PySide6 6.5, so neither keeps a job alive *and*
 re-attachable under both bindings. ``subprocess.Popen`` does, and it never
 blocks: the timer only calls ``poll()``.
 
+Resuming (:meth:`JobRunner.resume`) re-runs a cancelled job under the same
+id with ``--resume``: the process continues from the checkpoint it saved on
+SIGTERM and appends to the same events file, so the history and the loss
+curve show one job that stopped and went on. Because that file then holds
+several runs, a run's outcome is read only from the events written after it
+was launched (:func:`current_run`).
+
 The history lives in :class:`maya_tool.jobs.JobStore`; this module only adds
 Qt timers and signals on top of it (no widgets: the view is ``jobs_view``).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
@@ -29,6 +37,7 @@ import signal
 import subprocess
 import sys
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -141,6 +150,75 @@ def make_spec(
     )
     spec.validate()
     return spec
+
+
+def _time(text: Any) -> datetime | None:
+    if not isinstance(text, str):
+        return None
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def current_run(record: JobRecord, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The events of the record's latest run.
+
+    A resumed job's events file also holds the runs before it, ending in a
+    ``cancelled`` event; the launch time (``record.started``, taken before the
+    process exists) separates them, so a resumed run that dies silently is not
+    mistaken for the earlier, cancelled one.
+    """
+    started = _time(record.started)
+    if started is None or started.tzinfo is None:
+        return events
+    result = []
+    for event in events:
+        when = _time(event.get("time"))
+        if when is None or when.tzinfo is None or when >= started:
+            result.append(event)
+    return result
+
+
+def _checkpoint_owner(record: JobRecord) -> tuple[Path, str | None] | None:
+    """The checkpoint state under the job's model name and the job that wrote it, if there is one."""
+    from ..models import modelfile
+    from ..models.training import STATE_FORMAT, checkpoint_dir
+
+    output = record.spec.output_dir or modelfile.user_model_dir()
+    try:
+        path = checkpoint_dir(output, record.spec.name) / "state.json"
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, MocapError):
+        return None
+    if not isinstance(data, dict) or data.get("format") != STATE_FORMAT:
+        return None
+    job = data.get("job")
+    return path, job if isinstance(job, str) else None
+
+
+def checkpoint_state(record: JobRecord) -> Path | None:
+    """The ``state.json`` of the checkpoint this job saved, if it is still there.
+
+    Only a checkpoint written by this very job counts: a later job with the
+    same model name replaces (or removes) the folder, and resuming would then
+    continue someone else's run.
+    """
+    found = _checkpoint_owner(record)
+    return found[0] if found is not None and found[1] == record.id else None
+
+
+def can_resume(record: JobRecord) -> bool:
+    """Whether :meth:`JobRunner.resume` accepts the job.
+
+    A cancelled job always can (from its checkpoint, or from the start when it
+    was stopped before saving one); a failed job only when it left a
+    checkpoint (e.g. killed after an epoch): without one, nothing says where
+    it would go on from, and starting it anew is what Start does.
+    """
+    if record.state == "cancelled":
+        return True
+    return record.state == "failed" and checkpoint_state(record) is not None
 
 
 @dataclass
@@ -289,6 +367,46 @@ class JobRunner(QtCore.QObject):
         self._start_next()
         return record
 
+    def resume(self, job_id: str) -> JobRecord:
+        """Queue a cancelled job (or a failed one that left a checkpoint) to go on.
+
+        It keeps its id, spec, model name and events file; the process runs
+        with ``--resume`` when the job saved a checkpoint, and from the start
+        otherwise (a job cancelled while queued or loading data). Like any
+        job it waits in the queue while another one runs.
+
+        Raises:
+            MocapError: When the job is unknown, running, queued or finished,
+                or when another job's checkpoint now sits under its model name.
+        """
+        if job_id in self._watches or job_id in self._queue:
+            raise MocapError(f"job {self.record(job_id).spec.name} is already running or queued")
+        record = self.store.get(job_id)
+        if not can_resume(record):
+            why = "it has no checkpoint to go on from" if record.state == "failed" else f"it is {record.state}"
+            raise MocapError(f"job {record.spec.name} cannot be resumed: {why}")
+        found = _checkpoint_owner(record)
+        resume = found is not None and found[1] == record.id
+        if found is not None and not resume:
+            # Running it again from the start would delete that other job's checkpoint.
+            raise MocapError(
+                f"job {record.spec.name} cannot be resumed: its checkpoint was replaced by job {found[1]} "
+                "under the same name; resume that one, or start a new job",
+                path=found[0],
+            )
+        if record.spec.resume != resume:
+            record.spec.resume = resume
+            record.spec.save(record.spec_path)
+        record.state, record.pid, record.exit_code, record.finished = "queued", None, None, None
+        record.message = None
+        self.store.update(record)
+        self._queue.append(record.id)
+        how = "from its checkpoint" if resume else "from the start (it saved no checkpoint)"
+        self.message.emit(f"Job {record.spec.name} queued to resume {how}", "info")
+        self.jobsChanged.emit()
+        self._start_next()
+        return self.record(record.id)
+
     def cancel(self, job_id: str) -> None:
         """Stop a job: SIGTERM makes it save a checkpoint and report ``cancelled``."""
         if job_id in self._queue:
@@ -332,6 +450,9 @@ class JobRunner(QtCore.QObject):
 
     def _launch(self, record: JobRecord) -> None:
         argv = self.store.command(record, self._python)
+        if record.spec.resume:
+            argv.append("--resume")
+        started = jobs.now_iso()  # before the process exists: its events are all later (see current_run)
         try:
             with open(record.log, "ab") as log:
                 process = subprocess.Popen(
@@ -356,7 +477,7 @@ class JobRunner(QtCore.QObject):
                 os.setpriority(os.PRIO_PROCESS, process.pid, JOB_NICENESS)
             except OSError:
                 pass  # not allowed here: the job runs at normal priority
-        record.state, record.pid, record.started = "running", int(process.pid), jobs.now_iso()
+        record.state, record.pid, record.started = "running", int(process.pid), started
         record.finished = record.exit_code = record.message = None
         self.store.update(record)
         self._watch(record, process)
@@ -401,7 +522,7 @@ class JobRunner(QtCore.QObject):
         """Read new events of every watched job; settle the ones that ended."""
         for watch in list(self._watches.values()):
             events = self._read(watch)
-            ended = any(e["event"] in jobs.TERMINAL_EVENTS for e in events)
+            ended = any(e["event"] in jobs.TERMINAL_EVENTS for e in current_run(watch.record, events))
             if ended or not watch.alive():
                 if not ended:
                     self._read(watch)  # the last lines may have landed just before the process ended
@@ -412,7 +533,17 @@ class JobRunner(QtCore.QObject):
         self._start_next()
 
     def _settle(self, watch: _Watch) -> None:
-        record = self.store.finish(watch.record, watch.exit_code())
+        exit_code = watch.exit_code()
+        record = watch.record
+        run = current_run(record, self.store.events(record))
+        record = self.store.finish(record, exit_code)
+        if record.state != "failed" and not any(e["event"] in jobs.TERMINAL_EVENTS for e in run):
+            # The final event found belongs to an earlier run of a resumed job: this run died silently.
+            record.state = "failed"
+            record.message = "the job process ended without a final event" + (
+                f" (exit code {exit_code})" if exit_code is not None else ""
+            )
+            self.store.update(record)
         self._watches.pop(record.id, None)
         if watch.process is not None and watch.process.poll() is None:
             self._ending.append(watch.process)  # reaped by later polls once it has written its last files

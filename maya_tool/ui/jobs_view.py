@@ -3,7 +3,9 @@
 The widgets only collect what to train and show what :class:`~.jobrunner.JobRunner`
 reports; jobs run as separate processes, so nothing here waits on training.
 A finished job's model is one click away from the clip on screen; a failed
-job shows the last lines its process wrote and leaves the current model alone.
+job shows the last lines its process wrote and leaves the current model alone;
+a cancelled job resumes from its checkpoint with one click, and its loss curve
+goes on where it stopped (the runs share one events file).
 """
 
 from __future__ import annotations
@@ -22,8 +24,8 @@ from ..errors import MocapError
 from ..jobs import JobRecord
 from . import style
 from .controller import Controller, error_text
-from .jobrunner import PRESET_HELP, PRESETS, JobRunner, make_spec
-from .qt import QtWidgets, Qt, Signal
+from .jobrunner import PRESET_HELP, PRESETS, JobRunner, can_resume, make_spec
+from .qt import QtCore, QtWidgets, Qt, Signal
 from .settings import Settings
 
 HISTORY_COLUMNS = ("Name", "Architecture", "State", "Started", "Duration", "Loss", "Model")
@@ -83,7 +85,11 @@ class JobsView(QtWidgets.QWidget):
         self._shown_job: str | None = None
         self._follow_running = True
         self._final_losses: dict[str, str] = {}
-        """Final loss of finished jobs: they never change, so their events are read once."""
+        """Final loss of settled jobs, so their events are read once (dropped when a job resumes)."""
+        self._replot_timer = QtCore.QTimer(self)
+        self._replot_timer.setSingleShot(True)
+        self._replot_timer.setInterval(0)
+        self._replot_timer.timeout.connect(self._replot)
         self._build()
         runner.jobsChanged.connect(self.refresh_history)
         runner.jobEvent.connect(self._job_event)
@@ -154,6 +160,14 @@ class JobsView(QtWidgets.QWidget):
         self.noise.setSingleStep(0.01)
         self.noise.setToolTip("Denoising training: noise sigma added to the inputs (0 = plain autoencoder)")
         grid.addRow("Denoising noise:", self.noise)
+        self.batch_size = QtWidgets.QSpinBox()
+        self.batch_size.setRange(0, 65536)
+        self.batch_size.setSpecialValueText("default")
+        self.batch_size.setToolTip(
+            "Frames (windows, temporal) per training step; smaller batches take more, noisier steps (default: the "
+            "architecture's)"
+        )
+        grid.addRow("Batch size:", self.batch_size)
         self.sparsity = QtWidgets.QLineEdit()
         self.sparsity.setPlaceholderText("default")
         self.sparsity.setToolTip("L1 activity penalty of the sparse preset, e.g. 1e-6 (empty: the default)")
@@ -190,8 +204,15 @@ class JobsView(QtWidgets.QWidget):
         self.cancel_button = QtWidgets.QPushButton("Cancel job")
         self.cancel_button.setToolTip("Stop the shown job: it saves a checkpoint and can be resumed")
         self.cancel_button.clicked.connect(self.cancel_shown)
+        self.resume_button = QtWidgets.QPushButton("&Resume job")
+        self.resume_button.setToolTip(
+            "Go on with the shown cancelled job from its checkpoint, under the same name; it waits while another "
+            "job runs (Alt+R, or Enter when focused)"
+        )
+        self.resume_button.clicked.connect(self.resume_shown)
         buttons.addWidget(self.start_button)
         buttons.addWidget(self.cancel_button)
+        buttons.addWidget(self.resume_button)
         form_layout.addLayout(buttons)
         form_box.setMinimumWidth(300)
         splitter.addWidget(form_box)
@@ -267,6 +288,8 @@ class JobsView(QtWidgets.QWidget):
         splitter.addWidget(right)
         splitter.setStretchFactor(0, 0)
         splitter.setStretchFactor(1, 1)
+        for button in self.findChildren(QtWidgets.QPushButton):
+            button.setAutoDefault(True)  # Enter clicks the focused button, as in a dialog
         self._preset_changed()
         self._update_buttons()
 
@@ -351,6 +374,7 @@ class JobsView(QtWidgets.QWidget):
             self.preset.currentText(),
             epochs=self.epochs.value(),
             noise=self.noise.value(),
+            batch_size=self.batch_size.value() or None,
             sparsity=sparsity,
             output_dir=self.output_dir.text().strip() or None,
         )
@@ -369,6 +393,21 @@ class JobsView(QtWidgets.QWidget):
     def cancel_shown(self) -> None:
         if self._shown_job is not None:
             self.runner.cancel(self._shown_job)
+
+    def resume_shown(self) -> JobRecord | None:
+        """Resume the shown job (see :meth:`JobRunner.resume`); problems go to the status line."""
+        if self._shown_job is None:
+            self.controller.message.emit("select a cancelled job to resume it", "warning")
+            return None
+        try:
+            record = self.runner.resume(self._shown_job)
+        except (MocapError, OSError) as exc:
+            self.controller.message.emit(error_text(exc), "error")
+            return None
+        self._final_losses.pop(record.id, None)
+        self._follow_running = True
+        self.show_job(record.id)
+        return record
 
     # --------------------------------------------------------------- history
     def refresh_history(self) -> None:
@@ -409,15 +448,18 @@ class JobsView(QtWidgets.QWidget):
         return record.spec.architecture
 
     def _final_loss(self, record: JobRecord) -> str:
+        settled = record.state in ("done", "failed", "cancelled")
+        if not settled:
+            self._final_losses.pop(record.id, None)
         if record.state == "queued":
             return ""
-        if record.id in self._final_losses:
+        if settled and record.id in self._final_losses:
             return self._final_losses[record.id]
         epochs = [e for e in self._events_of(record.id) if e["event"] == "epoch"]
         last = epochs[-1] if epochs else {}
         value = last.get("val_loss") if last.get("val_loss") is not None else last.get("loss")
         text = f"{value:.3g}" if isinstance(value, (int, float)) else ""
-        if record.state in ("done", "failed", "cancelled"):
+        if settled:
             self._final_losses[record.id] = text
         return text
 
@@ -470,7 +512,8 @@ class JobsView(QtWidgets.QWidget):
         except MocapError:
             return
         events = self._events_of(job_id) if events is None else events
-        self.job_title.setText(f"{record.spec.name}  ({self._preset_label(record)}, {record.state})")
+        resumed = ", resumed" if record.spec.resume else ""
+        self.job_title.setText(f"{record.spec.name}  ({self._preset_label(record)}, {record.state}{resumed})")
         self.job_title.setStyleSheet(f"font-weight: bold; color: {style.STATE_COLOURS.get(record.state, '')}")
         last = next((e for e in reversed(events) if e["event"] in ("progress", "epoch", "checkpoint")), None)
         if record.state == "done":
@@ -530,10 +573,16 @@ class JobsView(QtWidgets.QWidget):
         if event["event"] in ("progress", "epoch", "checkpoint"):
             self._show_progress(event)
         if event["event"] == "epoch":
-            self._plot_losses(self._events_of(job_id))
-            self.refresh_history()
+            # A re-attached or resumed job replays every earlier epoch at once: redraw once per batch of events.
+            self._replot_timer.start()
         elif event["event"] == "start":
             self._show_state(job_id)
+            self._update_buttons()
+
+    def _replot(self) -> None:
+        if self._shown_job is not None:
+            self._plot_losses(self._events_of(self._shown_job))
+        self.refresh_history()
 
     def _job_finished(self, record: JobRecord) -> None:
         if record.state == "done" and record.model:
@@ -544,5 +593,6 @@ class JobsView(QtWidgets.QWidget):
     def _update_buttons(self) -> None:
         record = self.selected_record()
         self.cancel_button.setEnabled(record is not None and record.state in ("queued", "running"))
+        self.resume_button.setEnabled(record is not None and can_resume(record))
         self.load_button.setEnabled(record is not None and record.state == "done" and bool(record.model))
         self.log_button.setEnabled(record is not None)
