@@ -24,6 +24,8 @@ from maya_tool.ui.settings import Settings
 from tests import synth
 
 REPO = Path(__file__).resolve().parent.parent
+SHIPPED_POSE = REPO / "models" / "pose.json"
+"""A shipped model: the must-show is the panel with a shared clip and a shipped model."""
 
 
 def make_panel(qtbot, tmp_path: Path, host: StandaloneHost | None = None) -> Panel:  # type: ignore[no-untyped-def]
@@ -301,7 +303,7 @@ def test_tooltips_everywhere_that_matters(panel: Panel) -> None:
 def test_cmu_screenshots_show_skeleton_curves_and_jobs(qtbot, tmp_path, cmu_root) -> None:  # type: ignore[no-untyped-def]
     clip_path = cmu_root / "subjects" / "07" / "07_01.bvh"
     clip = read_clip(clip_path)
-    model_path = ui_support.make_pca_model(tmp_path / "models", "pca-cmu07", [clip])
+    model_path = SHIPPED_POSE
     style.apply_dark_theme(QtGui.QGuiApplication.instance())  # what `mocap-ae panel` looks like
     panel = make_panel(qtbot, tmp_path)
     try:
@@ -332,14 +334,14 @@ def test_cmu_screenshots_show_skeleton_curves_and_jobs(qtbot, tmp_path, cmu_root
 @pytest.mark.slow
 def test_mocap_ae_panel_command_opens_a_cmu_clip_with_a_model(tmp_path, cmu_root) -> None:  # type: ignore[no-untyped-def]
     clip_path = cmu_root / "subjects" / "07" / "07_02.bvh"
-    ui_support.make_pca_model(tmp_path / "models", "pca-cli", [read_clip(clip_path)])
+    assert SHIPPED_POSE.is_file(), "the shipped models are part of the repository (models/)"
     ui_support.ARTIFACTS.mkdir(exist_ok=True)
     out = ui_support.ARTIFACTS / "panel-cli-skeleton.png"
     out.unlink(missing_ok=True)
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", MOCAP_AE_MODELS=str(tmp_path / "models"),
-               HOME=str(tmp_path))
+    env = {k: v for k, v in os.environ.items() if k != "MOCAP_AE_MODELS"}
+    env.update(QT_QPA_PLATFORM="offscreen", HOME=str(tmp_path))
     result = subprocess.run(
-        [sys.executable, "-m", "maya_tool", "panel", "--clip", str(clip_path), "--model", "pca-cli",
+        [sys.executable, "-m", "maya_tool", "panel", "--clip", str(clip_path), "--model", "pose",
          "--mode", "encoded", "--tab", "skeleton", "--frame", "100", "--size", "1400x860",
          "--settings", str(tmp_path / "cli.ini"), "--jobs-dir", str(tmp_path / "jobs"), "--screenshot", str(out)],
         cwd=REPO, env=env, capture_output=True, text=True, timeout=120,

@@ -69,11 +69,11 @@ def describe_model(meta: dict[str, Any]) -> str:
         parts = [f"{len(files)} file{'s' if len(files) != 1 else ''}"]
         if subjects:
             parts.append("subjects " + ", ".join(str(s) for s in subjects[:8]) + ("..." if len(subjects) > 8 else ""))
-        if training.get("epochs") is not None:
-            parts.append(f"{training['epochs']} epochs")
-        noise = training.get("noise")
-        if noise:
-            parts.append(f"noise {noise}")
+        epochs = training.get("epochs_run", training.get("epochs"))
+        if epochs is not None:
+            parts.append(f"{epochs} epochs")
+        sigma = _noise_sigma(training.get("noise"))
+        parts.append(f"denoising, sigma {sigma}" if sigma else "clean inputs")
         lines.append("Trained on " + esc(", ".join(parts)))
     evaluation = meta.get("evaluation")
     if isinstance(evaluation, dict) and evaluation:
@@ -85,10 +85,31 @@ def describe_model(meta: dict[str, Any]) -> str:
     return "<br>".join(lines)
 
 
+def _noise_sigma(noise: Any) -> str:
+    """'0.05' or '0-0.08' from a job's noise record (a number, a [lo, hi] pair, or {"sigma": ...})."""
+    if isinstance(noise, dict):
+        noise = noise.get("sigma")
+    if isinstance(noise, (int, float)):
+        return f"{noise:g}" if noise > 0 else ""
+    if isinstance(noise, (list, tuple)) and len(noise) == 2 and max(noise) > 0:
+        lo, hi = noise
+        return f"{lo:g}" if lo == hi else f"{lo:g}-{hi:g}"
+    return ""
+
+
 def _evaluation_figures(evaluation: dict[str, Any]) -> str:
     """The headline numbers of an evaluation summary, whatever its nesting."""
     wanted = (("mean_angle_deg", "mean {:.2f}°"), ("p99_angle_deg", "p99 {:.2f}°"),
               ("mean_position_cm", "mean {:.2f} cm"), ("max_vertex_cm", "max vertex {:.2f} cm"))
+    validation = evaluation.get("validation")
+    if isinstance(validation, dict):
+        figures = [
+            f"{key} {validation[key]['mean_angle_deg']:.2f}°"
+            for key in ("reconstruction", "denoised")
+            if isinstance(validation.get(key), dict) and "mean_angle_deg" in validation[key]
+        ]
+        if figures:
+            return "validation clips: " + ", ".join(figures)
     for source in (evaluation.get("reconstruction"), evaluation.get("denoised"), evaluation):
         if isinstance(source, dict) and any(k in source for k, _ in wanted):
             out = [fmt.format(float(source[k])) for k, fmt in wanted if isinstance(source.get(k), (int, float))]
