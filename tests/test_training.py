@@ -183,7 +183,10 @@ def test_numpy_runtime_matches_keras(pose_run, temporal_run, data, tmp_path):
 
 @pytest.mark.slow
 def test_temporal_training_starts_from_the_linear_codec(data, tmp_path):
-    """With a vanishing learning rate the trained codec is its start: PCA of the training poses, box means, np.interp."""
+    """With a vanishing learning rate the trained codec is its start.
+
+    The start is computed here independently: PCA of the training poses, box means, np.interp.
+    """
     code, _, stderr = _train([data["npz"], "--name", "lin", "-o", tmp_path, "--architecture", "temporal", "--epochs",
                               "1", "--batch-size", "8", "--validation-fraction", "0", "--param", "window=32",
                               "--param", "stride=4", "--param", "lr=1e-10", "--param", "hidden_channels=16"])
@@ -317,3 +320,17 @@ def test_sigterm_while_loading_data_cancels_at_once(tmp_path, monkeypatch):
     assert code == jobs.EXIT_CANCELLED and kinds == ["start", "cancelled"]
     assert not (tmp_path / ".x.checkpoint").exists()
     assert signal.getsignal(signal.SIGTERM) is previous
+
+
+def test_denoising_noise_keeps_the_clean_sign_for_codecs():
+    """The codec's targets are sign-banded tracks: its noisy inputs must take each clean quaternion's sign."""
+    from maya_tool.models import training
+
+    rng = np.random.default_rng(0)
+    clean = synth.smooth_clip(120, seed=3, skeleton=synth.cmu_like_skeleton(0)).joint_rotations
+    clean = (clean * np.where(rng.random(clean.shape[:2] + (1,)) < 0.5, -1.0, 1.0)).reshape(1, 120, -1)
+    noisy = training.corrupt(clean.astype(np.float32), (0.05, 0.05), np.random.default_rng(1), align=True)
+    dots = np.sum(noisy.reshape(120, -1, 4) * clean.reshape(120, -1, 4), axis=-1)
+    assert dots.min() > 0.9
+    angles = np.degrees(2 * np.arccos(np.clip(dots, -1, 1)))
+    assert 3 < angles.mean() < 20  # sigma 0.05 on components is several degrees

@@ -18,12 +18,15 @@
   starts as the PCA basis (``back``). Residual blocks ``x + f(x)`` (two
   convolutions, the last initialised to zero) on the component signals before
   ``down`` (``enc_res``, what can reject noise) and after ``interp``
-  (``dec_res``), and with ``latent_residual`` on the latent rate too
+  (``dec_res``), and (``latent_residual``) at the latent rate too
   (``enc_lat`` after ``down``, ``dec_lat`` before ``up``: wide context for
   little compute), add the nonlinearity; at step 0 the network *is* the linear
   codec (see :func:`codec_weights`), so training can only improve on it.
   Default: stride 2, 60 components (30 numbers per frame, 4:1);
-  ``high_ratio``: stride 8, 60 components (7.5 per frame, 16:1).
+  ``high_ratio``: stride 8, 60 components (7.5 per frame, 16:1). Inputs
+  switch sign with hysteresis (``sign_band``, see
+  ``runtime.banded_signs``): a temporal model cannot reproduce a q -> -q step,
+  and noise near a joint's hemisphere border would make one every frame.
   ``design: "conv"`` is the earlier convolutional autoencoder after Holden et
   al. 2015 (stride-2 ``same`` convolutions, upsampling, tanh output, from a
   random start), which a CPU cannot train far enough.
@@ -61,6 +64,7 @@ _COMMON: dict[str, Any] = {
     "early_stopping": True,
     "patience": 10,
     "latent_dtype": "float32",
+    "clipnorm": 0.0,
 }
 
 DEFAULTS: dict[str, dict[str, Any]] = {
@@ -74,6 +78,8 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "temporal": {
         **_COMMON,
         "normalise": False,
+        "lr": 3e-4,
+        "clipnorm": 1.0,
         "design": "codec",
         "window": 64,
         "stride": 2,
@@ -84,8 +90,8 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "output_activation": "linear",
         "encoder_residual": True,
         "decoder_residual": True,
-        "latent_residual": False,
-        "latent_kernel": 5,
+        "latent_residual": True,
+        "latent_kernel": 9,
         "sign_band": 0.2,
         "inference": "full",
         "sample_hop": 16,
@@ -97,11 +103,19 @@ DEFAULTS: dict[str, dict[str, Any]] = {
 DEFAULT_BATCH = {"pose": 256, "sparse": 256, "temporal": 32}
 """Frames (pose, sparse) or windows (temporal) per batch unless a job says otherwise."""
 
-HIGH_RATIO = {"stride": 8, "latent_channels": 60}
+HIGH_RATIO = {"stride": 8, "latent_channels": 60, "latent_kernel": 5}
 """What ``high_ratio: true`` sets for the temporal model (7.5 numbers per frame, 16:1)."""
 
-CONV_DESIGN = {"normalise": True, "stride": 4, "latent_channels": 120, "hidden_channels": 128,
-               "output_activation": "tanh", "sign_band": 0.0}
+CONV_DESIGN = {
+    "normalise": True,
+    "lr": 1e-3,
+    "clipnorm": 0.0,
+    "stride": 4,
+    "latent_channels": 120,
+    "hidden_channels": 128,
+    "output_activation": "tanh",
+    "sign_band": 0.0,
+}
 """What ``design: "conv"`` sets for the temporal model: the earlier autoencoder's defaults."""
 
 
@@ -143,6 +157,8 @@ def _check(architecture: str, p: Mapping[str, Any]) -> None:
         raise bad(f"lr_schedule must be 'cosine' or 'constant', got {p['lr_schedule']!r}")
     if p["latent_dtype"] not in ("float32", "float16"):
         raise bad(f"latent_dtype must be 'float32' or 'float16', got {p['latent_dtype']!r}")
+    if float(p["clipnorm"]) < 0:
+        raise bad(f"clipnorm must be >= 0 (0: off), got {p['clipnorm']!r}")
     if not float(p["lr"]) > 0:
         raise bad(f"lr must be positive, got {p['lr']!r}")
     if architecture in ("pose", "sparse"):
@@ -435,6 +451,9 @@ def build_model(
 def make_optimizer(params: Mapping[str, Any], total_steps: int) -> Any:
     """Adam with amsgrad (as the tutorial), constant or cosine-decayed learning rate.
 
+    ``clipnorm`` > 0 clips each gradient's norm: the codec's residual blocks
+    otherwise blow up now and then on a CPU-sized batch.
+
     The schedule is a function of the optimizer's step counter, which the
     ``.keras`` checkpoint stores, so a resumed job continues on the same curve.
     """
@@ -445,7 +464,8 @@ def make_optimizer(params: Mapping[str, Any], total_steps: int) -> Any:
         lr = keras.optimizers.schedules.CosineDecay(
             initial_learning_rate=lr, decay_steps=max(1, int(total_steps)), alpha=float(params["lr_min_fraction"])
         )
-    return keras.optimizers.Adam(learning_rate=lr, amsgrad=True)
+    clipnorm = float(params.get("clipnorm") or 0.0)
+    return keras.optimizers.Adam(learning_rate=lr, amsgrad=True, clipnorm=clipnorm if clipnorm > 0 else None)
 
 
 def compile_model(model: Any, params: Mapping[str, Any], total_steps: int) -> None:

@@ -16,6 +16,9 @@ What makes a run trustworthy and restartable:
   or window from ``[lo, hi]``; targets stay clean; noise is drawn afresh each
   epoch. Validation noise is drawn once, so val_loss is comparable across
   epochs.
+* The temporal codec starts as the linear codec of the training split (PCA,
+  box average, linear interpolation: ``architectures.codec_weights``), with a
+  deterministic PCA; a resumed job takes all weights from its checkpoint.
 * SIGTERM / SIGINT set a flag checked between batches: the job writes a
   checkpoint (``.NAME.checkpoint/`` in the output folder: a ``.keras`` with
   the optimizer state, the best weights so far and ``state.json``, which is
