@@ -207,6 +207,8 @@ class NumpyModel:
         self._decoder = list(meta["network"]["decoder"])
         self._weights = {key: np.asarray(value, dtype=np.float32) for key, value in weights.items()}
         self._check_weights()
+        self._encoder_steps = self._compile(self._encoder)
+        self._decoder_steps = self._compile(self._decoder)
 
     def __repr__(self) -> str:
         return f"NumpyModel({self.name!r}, {self.architecture}, ratio {self.ratio:g}, {self.path})"
@@ -237,38 +239,61 @@ class NumpyModel:
                     raise MocapError(f"weights lack {spec['name']}.{part}", path=npz)
 
     # ------------------------------------------------------------------ layers
-    def _run(self, layers: Sequence[Mapping[str, Any]], x: Array) -> Array:
+    def _compile(self, layers: Sequence[Mapping[str, Any]]) -> list[Callable[[Array], Array]]:
+        """The layer list as ready-to-call steps, weights looked up once.
+
+        The node and the panel call the network once per change, but the
+        tutorial's per-pose path calls it once per frame; building the steps
+        once keeps that path to the arithmetic alone.
+        """
         w = self._weights
+        steps: list[Callable[[Array], Array]] = []
         for spec in layers:
             kind, name = spec["type"], spec["name"]
+            activation = ACTIVATIONS[spec.get("activation", "linear")]
             if kind == "normalize":
-                x = (x - w[f"{name}.mean"]) / np.maximum(np.sqrt(w[f"{name}.variance"]), KERAS_EPSILON)
+                mean = w[f"{name}.mean"]
+                scale = np.maximum(np.sqrt(w[f"{name}.variance"]), KERAS_EPSILON)
+                steps.append(lambda x, m=mean, d=scale: (x - m) / d)
             elif kind == "dense":
-                x = ACTIVATIONS[spec.get("activation", "linear")](x @ w[f"{name}.kernel"] + w[f"{name}.bias"])
+                kernel, bias = w[f"{name}.kernel"], w[f"{name}.bias"]
+                steps.append(lambda x, k=kernel, b=bias, f=activation: f(x @ k + b))
             elif kind == "conv1d":
-                out = conv1d(x, w[f"{name}.kernel"], w[f"{name}.bias"], int(spec.get("strides", 1)), spec["padding"])
-                x = ACTIVATIONS[spec.get("activation", "linear")](out)
+                kernel, bias = w[f"{name}.kernel"], w[f"{name}.bias"]
+                stride, padding = int(spec.get("strides", 1)), spec["padding"]
+                steps.append(
+                    lambda x, k=kernel, b=bias, s=stride, p=padding, f=activation: f(conv1d(x, k, b, s, p))
+                )
             elif kind == "upsample1d":
-                x = np.repeat(x, int(spec["size"]), axis=1)
+                size = int(spec["size"])
+                steps.append(lambda x, n=size: np.repeat(x, n, axis=1))
             elif kind == "residual":
-                x = x + self._run(spec["layers"], x)
-            x = x.astype(np.float32, copy=False)
+                inner = self._compile(spec["layers"])
+                steps.append(lambda x, branch=inner: x + self._apply(branch, x))
+        return steps
+
+    @staticmethod
+    def _apply(steps: Sequence[Callable[[Array], Array]], x: Array) -> Array:
+        for step in steps:
+            x = step(x).astype(np.float32, copy=False)
         return x
 
-    def _batched(self, layers: Sequence[Mapping[str, Any]], x: Array) -> Array:
+    def _batched(self, steps: Sequence[Callable[[Array], Array]], x: Array) -> Array:
         if len(x) == 0:
-            probe = self._run(layers, np.zeros((1,) + x.shape[1:], dtype=np.float32))
+            probe = self._apply(steps, np.zeros((1,) + x.shape[1:], dtype=np.float32))
             return np.zeros((0,) + probe.shape[1:], dtype=np.float32)
         rows = max(1, _CHUNK_VALUES // max(1, int(np.prod(x.shape[1:]))))
-        return np.concatenate([self._run(layers, x[i : i + rows]) for i in range(0, len(x), rows)])
+        if len(x) <= rows:
+            return self._apply(steps, x)
+        return np.concatenate([self._apply(steps, x[i : i + rows]) for i in range(0, len(x), rows)])
 
     def encode_features(self, x: NDArray[Any]) -> Array:
         """Network encoder on model inputs: (N, D), or (N, T, D) for temporal models."""
-        return self._batched(self._encoder, np.asarray(x, dtype=np.float32))
+        return self._batched(self._encoder_steps, np.asarray(x, dtype=np.float32))
 
     def decode_features(self, z: NDArray[Any]) -> Array:
         """Network decoder back to model inputs' layout (raw outputs, not renormalised)."""
-        return self._batched(self._decoder, np.asarray(z, dtype=np.float32))
+        return self._batched(self._decoder_steps, np.asarray(z, dtype=np.float32))
 
     def forward(self, x: NDArray[Any]) -> Array:
         """The raw network output for raw inputs: what Keras ``model.predict`` returns."""
