@@ -27,8 +27,6 @@ from maya_tool import kinematics
 from maya_tool import quaternion as quat
 from maya_tool.baselines import PCA
 from maya_tool.clip import Clip
-from maya_tool.presets import CMU_JOINT_NAMES, CMU_PARENTS
-from maya_tool.skeleton import Skeleton
 
 FRAMES = 5_000
 REAL_CLIP = Path("subjects") / "06" / "06_13.bvh"
@@ -37,20 +35,9 @@ TRAIN_CLIPS = [Path("subjects") / "07" / f"07_{i:02d}.bvh" for i in range(1, 13)
 
 def synthetic_clip(frames: int, seed: int = 0) -> Clip:
     """A CMU-shaped clip whose joints swing smoothly, like a capture."""
-    rng = np.random.default_rng(seed)
-    joints = len(CMU_JOINT_NAMES)
-    skeleton = Skeleton(
-        names=list(CMU_JOINT_NAMES),
-        parents=np.array(CMU_PARENTS, dtype=np.int64),
-        offsets=rng.normal(0, 8, (joints, 3)),
-        name="bench",
-    )
-    t = np.arange(frames) / 120.0
-    freq = rng.uniform(0.3, 2.0, (joints, 3))
-    phase = rng.uniform(0, 2 * np.pi, (joints, 3))
-    angles = rng.uniform(5, 40, (joints, 3)) * np.sin(2 * np.pi * freq * t[:, None, None] + phase)
-    root = np.stack([20 * np.sin(t), 90 + 2 * np.sin(3 * t), 50 * t], axis=-1)
-    return Clip(skeleton, 120.0, root, quat.from_euler(angles, "ZYX"))
+    from tests import synth
+
+    return synth.smooth_clip(frames=frames, fps=120.0, seed=seed)
 
 
 def _data() -> tuple[Clip, list[Clip], str]:

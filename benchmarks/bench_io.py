@@ -21,12 +21,9 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks import Row, median_seconds, rate_row, time_row
-from maya_tool import quaternion as quat
 from maya_tool.clip import Clip
 from maya_tool.io import cache
 from maya_tool.io import csv as mcsv
-from maya_tool.presets import CMU_JOINT_NAMES, CMU_PARENTS
-from maya_tool.skeleton import Skeleton
 
 CSV_FRAMES = 10_000
 
@@ -41,18 +38,9 @@ def run(quick: bool) -> list[Row]:
 
 def synthetic_clip(frames: int, seed: int = 0) -> Clip:
     """A CMU-shaped clip with smooth joint motion (what real captures look like to a parser)."""
-    rng = np.random.default_rng(seed)
-    joints = len(CMU_JOINT_NAMES)
-    skeleton = Skeleton(
-        names=list(CMU_JOINT_NAMES),
-        parents=np.array(CMU_PARENTS, dtype=np.int64), offsets=rng.normal(0, 8, (joints, 3)), name="bench"
-    )
-    t = np.arange(frames) / 120.0
-    freq = rng.uniform(0.3, 2.0, (joints, 3))
-    phase = rng.uniform(0, 2 * np.pi, (joints, 3))
-    angles = rng.uniform(5, 40, (joints, 3)) * np.sin(2 * np.pi * freq * t[:, None, None] + phase)
-    root = np.stack([20 * np.sin(t), 90 + 2 * np.sin(3 * t), 50 * t], axis=-1)
-    return Clip(skeleton, 120.0, root, quat.from_euler(angles, "ZYX"))
+    from tests import synth
+
+    return synth.smooth_clip(frames=frames, fps=120.0, seed=seed)
 
 
 def _age(path: Path) -> None:

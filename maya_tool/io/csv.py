@@ -35,7 +35,6 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .. import atomic
-from .. import quaternion as quat
 from ..clip import Clip
 from ..errors import MocapError
 from ..presets import CMU_JOINT_NAMES, CMU_PARENTS
