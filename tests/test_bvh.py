@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 
 import numpy as np
 import pytest
@@ -267,19 +266,6 @@ def test_euler_to_quaternion_matches_scipy_on_every_joint_and_frame(cmu_root, or
     _assert_same_rotations(ours, theirs, atol=1e-12)
     back = quat.from_euler(quat.to_euler(ours, order), order)
     _assert_same_rotations(back, ours, atol=1e-10)
-
-
-def test_parse_time_of_the_largest_files(cmu_root):
-    """Well under a second for the 3.7 MB file: the MOTION block is parsed in one vectorised call."""
-    for name, budget in (("06/06_13.bvh", 1.0), ("02/02_10.bvh", 0.6)):
-        best = min(_timed(lambda: bvh.read_bvh(cmu_root / "subjects" / name)) for _ in range(2))
-        assert best < budget, f"{name}: {best:.3f} s"
-
-
-def _timed(fn) -> float:
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
 
 
 # --- bad input -----------------------------------------------------------------
