@@ -581,4 +581,3 @@ def test_cache_store_refuses_when_source_changed_meanwhile(tmp_path: Path) -> No
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
     assert cache.store(path, np.zeros((1, 2)), stat) is None
     assert not cache.cache_files(path)
-
