@@ -1,4 +1,4 @@
-"""Write files so that a reader never sees half of one.
+"""Files: write them so that a reader never sees half of one; read JSON with located errors.
 
 Artists scrub a clip in Maya while a training job rewrites the model next to
 it; a crash or a kill must leave either the old file or the new one. Every
@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 
 @contextlib.contextmanager
@@ -78,3 +79,25 @@ def sha256_file(path: os.PathLike[str] | str) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def read_json(path: os.PathLike[str] | str, what: str, missing: str = "") -> Any:
+    """Parse a JSON file an artist or a job may have written, or raise a located ``MocapError``.
+
+    Args:
+        path: The file.
+        what: What the file is, for the message (``model sidecar``, ``job spec``).
+        missing: Extra words for a missing file, e.g. how such a file comes to exist.
+    """
+    from .errors import MocapError
+
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise MocapError(f"{what} not found{missing}", path=path) from None
+    except OSError as exc:
+        raise MocapError(f"cannot read {what}: {exc.strerror or exc}", path=path) from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise MocapError(f"invalid JSON: {exc.msg}", path=path, row=exc.lineno, column=exc.colno) from None

@@ -270,15 +270,7 @@ class JobSpec:
 
     @classmethod
     def load(cls, path: os.PathLike[str] | str) -> "JobSpec":
-        try:
-            text = Path(path).read_text(encoding="utf-8")
-        except OSError as exc:
-            raise MocapError(f"cannot read job spec: {exc.strerror or exc}", path=path) from None
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise MocapError(f"not valid JSON: {exc.msg}", path=path, row=exc.lineno, column=exc.colno) from None
-        return cls.from_dict(data, path=path)
+        return cls.from_dict(atomic.read_json(path, "job spec"), path=path)
 
 
 def noise_range(noise: Any) -> tuple[float, float]:

@@ -169,11 +169,7 @@ class Skeleton:
     @classmethod
     def load(cls, path: os.PathLike[str] | str) -> "Skeleton":
         """Read a skeleton JSON written by :meth:`save` (or by hand)."""
-        try:
-            data = json.loads(Path(path).read_text(encoding="utf-8"))
-        except json.JSONDecodeError as exc:
-            raise MocapError(f"invalid JSON: {exc.msg}", path=path, row=exc.lineno, column=exc.colno) from exc
-        return cls.from_dict(data, path=path)
+        return cls.from_dict(atomic.read_json(path, "skeleton file"), path=path)
 
 
 def sidecar_path(data_path: os.PathLike[str] | str) -> Path:

@@ -222,12 +222,7 @@ def _load(path: os.PathLike[str] | str, *, use_cache: bool, skeleton: Skeleton |
 
 
 def _read_sidecar(path: Path) -> tuple[Skeleton, float | None]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise MocapError(f"invalid JSON: {exc.msg}", path=path, row=exc.lineno, column=exc.colno) from exc
-    except OSError as exc:
-        raise MocapError(f"cannot read the skeleton file: {exc.strerror}", path=path) from exc
+    data = atomic.read_json(path, "the skeleton file")
     if not isinstance(data, dict):
         raise MocapError("expected a JSON object with \"joints\" and \"fps\"", path=path)
     skeleton = Skeleton.from_dict(data, path=path)

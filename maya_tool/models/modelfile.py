@@ -28,7 +28,7 @@ from typing import Any, Callable, Iterable, Mapping
 import numpy as np
 from numpy.typing import NDArray
 
-from ..atomic import atomic_path, sha256_file
+from ..atomic import atomic_path, read_json, sha256_file
 from ..errors import MocapError
 
 FORMAT = "mocap-ae.model"
@@ -142,16 +142,7 @@ def read_sidecar(path: os.PathLike[str] | str) -> dict[str, Any]:
             sidecar, of a newer version, or lacks a required key.
     """
     path = sidecar_for(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise MocapError("model sidecar not found (a model is registered by its NAME.json)", path=path) from None
-    except OSError as exc:
-        raise MocapError(f"cannot read model sidecar: {exc.strerror or exc}", path=path) from None
-    try:
-        meta = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise MocapError(f"not valid JSON: {exc.msg}", path=path, row=exc.lineno, column=exc.colno) from None
+    meta = read_json(path, "model sidecar", " (a model is registered by its NAME.json)")
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise MocapError(f"not a model sidecar: expected \"format\": \"{FORMAT}\"", path=path)
     version = meta.get("version")
