@@ -75,6 +75,7 @@ class CsvToMat(om.MPxNode):
         self._evaluator = nodecore.ClipEvaluator()
         self._written = 0
         self._time_plug: Any = None  # thisMObject() is not valid yet in the constructor
+        self._settings: tuple[str, str, float, int, bool] | None = None
 
     @staticmethod
     def creator() -> "CsvToMat":
@@ -150,13 +151,39 @@ class CsvToMat(om.MPxNode):
             for target in outputs:
                 om.MPxNode.attributeAffects(source, target)
 
+    @staticmethod
+    def _settings_attributes() -> tuple[Any, ...]:
+        return (CsvToMat.filePath, CsvToMat.modelPath, CsvToMat.noise, CsvToMat.mode, CsvToMat.encode)
+
+    def setDependentsDirty(self, plug: Any, plugArray: Any) -> Any:
+        """Forget the cached settings when one of them is dirtied (DG evaluation).
+
+        Scrubbing dirties only ``time`` or ``frame``, so compute can skip
+        reading the five settings on every frame; a settings plug being set,
+        connected or driven by a changing upstream node lands here first.
+        """
+        attribute = plug.attribute()
+        if any(attribute == setting for setting in self._settings_attributes()):
+            self._settings = None
+        return om.MPxNode.setDependentsDirty(self, plug, plugArray)
+
+    def preEvaluation(self, context: Any, evaluationNode: Any) -> None:
+        """The same under the Evaluation Manager, which does not call :meth:`setDependentsDirty`.
+
+        Checked for every context: a background (cached playback) evaluation
+        of keyed settings must not reuse values read in another one.
+        """
+        if any(evaluationNode.dirtyPlugExists(setting) for setting in self._settings_attributes()):
+            self._settings = None
+
     def compute(self, plug: Any, data: Any) -> Any:
         """Write every output for the current frame.
 
-        Runs on each frame change, so it only reads the inputs, lets the
-        evaluator notice changed settings or files (re-evaluating the whole
-        clip then), and copies one precomputed row into ``matOut``: one
-        ``MMatrix`` per joint from 16 ready-made floats, through one builder.
+        Runs on each frame change, so it reads the five settings only after
+        one was dirtied (see :meth:`setDependentsDirty`), lets the evaluator
+        notice changed settings or files (re-evaluating the whole clip then),
+        and copies one precomputed row into ``matOut``: one ``MMatrix`` per
+        joint from 16 ready-made floats, through one builder.
         """
         attribute = plug.attribute()
         if not (
@@ -165,13 +192,16 @@ class CsvToMat(om.MPxNode):
             return None
         evaluator = self._evaluator
         input_value = data.inputValue
-        message = evaluator.sync(
-            input_value(CsvToMat.filePath).asString(),
-            input_value(CsvToMat.modelPath).asString(),
-            input_value(CsvToMat.noise).asFloat(),
-            input_value(CsvToMat.mode).asShort(),
-            input_value(CsvToMat.encode).asBool(),
-        )
+        settings = self._settings
+        if settings is None:
+            settings = self._settings = (
+                input_value(CsvToMat.filePath).asString(),
+                input_value(CsvToMat.modelPath).asString(),
+                input_value(CsvToMat.noise).asFloat(),
+                input_value(CsvToMat.mode).asShort(),
+                input_value(CsvToMat.encode).asBool(),
+            )
+        message = evaluator.sync(*settings)
         if message:
             om.MGlobal.displayError(f"{self.name()}: {message}")
 

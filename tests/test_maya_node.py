@@ -172,6 +172,44 @@ def test_compute_is_a_lookup_after_the_first_evaluation(fake_maya: FakeMaya, wal
 
 
 @pytest.mark.cmu
+@pytest.mark.parametrize("evaluation_manager", [False, True], ids=["dg", "evaluation-manager"])
+def test_scrubbing_reads_only_the_frame_and_follows_keyed_settings(
+    fake_maya: FakeMaya, walk: dict, evaluation_manager: bool
+) -> None:
+    clip = walk["clip"]
+    model = load_model(walk["model"])
+    node = _new_node(fake_maya, walk["csv"], walk["model"])
+    node.evaluation_manager = evaluation_manager
+    node.dirty_calls.clear()
+    node.set("mode", "denoised")
+    node.set("noise", SIGMA)
+    node.get_array("matOut")
+    read: list[str] = []
+    block, input_value = node.block, node.block.inputValue
+
+    def spy(what):  # type: ignore[no-untyped-def]
+        read.append(block._attr(what).name)
+        return input_value(what)
+
+    block.inputValue = spy
+    for frame in range(0, 30, 3):
+        node.set("frame", float(frame))
+        node.get_array("matOut")
+    assert read == ["frame"] * 10, "a frame change must not re-read the five settings"
+    for frame, sigma in ((31, 0.02), (32, 0.03), (33, 0.03)):  # noise keyed to change on two frames
+        read.clear()
+        if sigma != node.get("noise"):
+            node.set("noise", sigma)
+        node.set("frame", float(frame))
+        got = _matrices(node)
+        np.testing.assert_allclose(got, _expected(clip, frame, "denoised", model=model, sigma=sigma), atol=1e-6)
+        assert ("noise" in read) == (frame != 33)
+    if evaluation_manager:
+        assert node.dirty_calls == [], "the Evaluation Manager never calls setDependentsDirty"
+    assert _errors(fake_maya) == []
+
+
+@pytest.mark.cmu
 def test_frames_outside_the_clip_clamp(fake_maya: FakeMaya, walk: dict) -> None:
     clip = walk["clip"]
     node = _new_node(fake_maya, walk["csv"])

@@ -23,6 +23,13 @@ Semantics follow Maya where a plug-in could get them wrong:
 * ``MGlobal.displayError`` / ``displayWarning`` / ``displayInfo`` record into
   :data:`reports`.
 * ``MObject`` is unhashable and compares by identity of what it refers to.
+* Dirty propagation follows Maya's two modes. In DG mode every input plug
+  being dirtied goes through ``MPxNode.setDependentsDirty``; under the
+  Evaluation Manager (``FakeNode.evaluation_manager = True``) dirty
+  propagation is off, ``setDependentsDirty`` is never called and the node
+  learns what changed only in ``preEvaluation`` through
+  ``MEvaluationNode.dirtyPlugExists``. A node that caches on
+  ``setDependentsDirty`` alone goes stale in the second mode, as in Maya.
 
 The harness the tests drive (node instances, connections, dirty propagation)
 is :class:`FakeNode` at the end of this module.
@@ -681,6 +688,15 @@ class MPxNode:
     def compute(self, plug: "MPlug", dataBlock: "MDataBlock") -> Any:
         return None
 
+    def setDependentsDirty(self, plug: "MPlug", plugArray: "MPlugArray") -> Any:
+        return self
+
+    def preEvaluation(self, context: "MDGContext", evaluationNode: "MEvaluationNode") -> None:
+        return None
+
+    def postEvaluation(self, context: "MDGContext", evaluationNode: "MEvaluationNode", evalType: int) -> None:
+        return None
+
     @staticmethod
     def addAttribute(attribute: MObject) -> None:
         node_type = _current_type("addAttribute")
@@ -756,6 +772,28 @@ class MFnPlugin(MFnBase):
                 self._obj._ref.nodes.remove(name)
                 return
         raise RuntimeError(f"(kFailure): no node type with id 0x{typeId.id():08X}")
+
+
+# --------------------------------------------------------------------------- evaluation
+class MDGContext:
+    """The normal context only: the fake evaluates at the current time."""
+
+    def isNormal(self) -> bool:
+        return True
+
+
+class MEvaluationNode:
+    """What the Evaluation Manager hands ``preEvaluation``: which attributes have dirty plugs."""
+
+    def __init__(self, node: "FakeNode", dirty: Iterable[str]) -> None:
+        self._node = node
+        self._dirty = frozenset(dirty)
+
+    def dirtyPlugExists(self, attribute: MObject) -> bool:
+        return _attribute_of(attribute, "dirtyPlugExists").name in self._dirty
+
+    def dependencyNode(self) -> MObject:
+        return MObject(self._node.mobject)
 
 
 # --------------------------------------------------------------------------- plugs and data
@@ -860,6 +898,10 @@ _NUMBER_KINDS = ("numeric", "enum")
 def _check_kind(attr: _Attribute, allowed: Iterable[str], method: str) -> None:
     if attr.kind not in allowed:
         raise RuntimeError(f"(kInvalidParameter): {method}() does not apply to {attr.kind} attribute {attr.name}")
+
+
+class MPlugArray(list):  # type: ignore[type-arg]
+    """Plugs a node adds in ``setDependentsDirty``: a list with Maya's ``append``."""
 
 
 class MDataHandle:
@@ -1131,6 +1173,9 @@ class FakeNode:
         self.arrays: dict[str, dict[int, Any]] = {}
         self.connected: set[str] = set()
         self.compute_calls: list[str] = []
+        self.evaluation_manager = False
+        self.dirty_calls: list[str] = []
+        self._em_dirty: set[str] = set()
         self.mobject = MObject(_ref=self)
         self.user = self.type.creator()
         self.user._fake_this = self.mobject
@@ -1145,6 +1190,11 @@ class FakeNode:
         return self.attribute(name).name in self.connected
 
     def _dirty_from(self, name: str) -> None:
+        if self.evaluation_manager:
+            self._em_dirty.add(name)
+        else:
+            self.dirty_calls.append(name)
+            self.user.setDependentsDirty(self.plug(name), MPlugArray())
         for dst in self.type.affected_by(name):
             self.dirty.add(dst)
 
@@ -1187,6 +1237,9 @@ class FakeNode:
 
     def _pull(self, name: str, index: int | None) -> None:
         if name in self.dirty:
+            if self.evaluation_manager:
+                self.user.preEvaluation(MDGContext(), MEvaluationNode(self, self._em_dirty))
+                self._em_dirty.clear()
             self.compute_calls.append(name)
             self.user.compute(self.plug(name, index), self.block)
 
