@@ -82,7 +82,7 @@ def _best_cutoffs(noisy: Sequence[Array], clean: Sequence[Array], fps: float) ->
     columns = noisy[0].shape[1]
     best: list[float | None] = []
     for k in range(columns):
-        errors = {None: sum(float(np.sum(c[:, k] ** 2)) for c in clean)}
+        errors: dict[float | None, float] = {None: sum(float(np.sum(c[:, k] ** 2)) for c in clean)}
         for cutoff in CUTOFFS_HZ:
             errors[cutoff] = sum(float(np.sum((_lowpass(n[:, k], cutoff, fps) - c[:, k]) ** 2)) for n, c in zip(noisy, clean))
         best.append(min(errors, key=lambda key: errors[key]))
