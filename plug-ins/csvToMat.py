@@ -76,6 +76,7 @@ class CsvToMat(om.MPxNode):
         self._written = 0
         self._time_plug: Any = None  # thisMObject() is not valid yet in the constructor
         self._settings: tuple[str, str, float, int, bool] | None = None
+        self._cache_settings = True
 
     @staticmethod
     def creator() -> "CsvToMat":
@@ -170,10 +171,14 @@ class CsvToMat(om.MPxNode):
     def preEvaluation(self, context: Any, evaluationNode: Any) -> None:
         """The same under the Evaluation Manager, which does not call :meth:`setDependentsDirty`.
 
-        Checked for every context: a background (cached playback) evaluation
-        of keyed settings must not reuse values read in another one.
+        Evaluations in another context (cached playback fills its cache in the
+        background at other times, where keyed settings differ) read the
+        settings afresh and keep nothing, so they never leave their values
+        behind for the scene's own evaluation.
         """
-        if any(evaluationNode.dirtyPlugExists(setting) for setting in self._settings_attributes()):
+        normal = context.isNormal()
+        self._cache_settings = normal
+        if not normal or any(evaluationNode.dirtyPlugExists(setting) for setting in self._settings_attributes()):
             self._settings = None
 
     def compute(self, plug: Any, data: Any) -> Any:
@@ -194,13 +199,15 @@ class CsvToMat(om.MPxNode):
         input_value = data.inputValue
         settings = self._settings
         if settings is None:
-            settings = self._settings = (
+            settings = (
                 input_value(CsvToMat.filePath).asString(),
                 input_value(CsvToMat.modelPath).asString(),
                 input_value(CsvToMat.noise).asFloat(),
                 input_value(CsvToMat.mode).asShort(),
                 input_value(CsvToMat.encode).asBool(),
             )
+            if self._cache_settings:
+                self._settings = settings
         message = evaluator.sync(*settings)
         if message:
             om.MGlobal.displayError(f"{self.name()}: {message}")

@@ -210,6 +210,28 @@ def test_scrubbing_reads_only_the_frame_and_follows_keyed_settings(
 
 
 @pytest.mark.cmu
+def test_background_evaluations_leave_no_settings_behind(fake_maya: FakeMaya, walk: dict) -> None:
+    """Cached playback evaluates keyed noise at other times in another context; the scene's own frame must not see it."""
+    clip = walk["clip"]
+    model = load_model(walk["model"])
+    node = _new_node(fake_maya, walk["csv"], walk["model"])
+    node.evaluation_manager = True
+    node.set("mode", "denoised")
+    node.set("noise", SIGMA)
+    node.set("frame", 10.0)
+    np.testing.assert_allclose(_matrices(node), _expected(clip, 10, "denoised", model=model), atol=1e-6)
+    node.normal_context = False
+    node.set("noise", 0.02)  # the keyed value at the frame the background fills
+    node.set("frame", 90.0)
+    np.testing.assert_allclose(_matrices(node), _expected(clip, 90, "denoised", model=model, sigma=0.02), atol=1e-6)
+    node.normal_context = True
+    node.values["noise"] = SIGMA  # the scene's own value never changed: nothing is dirtied
+    node.set("frame", 11.0)
+    np.testing.assert_allclose(_matrices(node), _expected(clip, 11, "denoised", model=model), atol=1e-6)
+    assert _errors(fake_maya) == []
+
+
+@pytest.mark.cmu
 def test_frames_outside_the_clip_clamp(fake_maya: FakeMaya, walk: dict) -> None:
     clip = walk["clip"]
     node = _new_node(fake_maya, walk["csv"])

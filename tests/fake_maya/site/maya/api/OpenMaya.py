@@ -28,7 +28,9 @@ Semantics follow Maya where a plug-in could get them wrong:
   Evaluation Manager (``FakeNode.evaluation_manager = True``) dirty
   propagation is off, ``setDependentsDirty`` is never called and the node
   learns what changed only in ``preEvaluation`` through
-  ``MEvaluationNode.dirtyPlugExists``. A node that caches on
+  ``MEvaluationNode.dirtyPlugExists``; ``FakeNode.normal_context = False``
+  makes those evaluations happen in another context, as cached playback's
+  background evaluations do. A node that caches on
   ``setDependentsDirty`` alone goes stale in the second mode, as in Maya.
 
 The harness the tests drive (node instances, connections, dirty propagation)
@@ -776,10 +778,13 @@ class MFnPlugin(MFnBase):
 
 # --------------------------------------------------------------------------- evaluation
 class MDGContext:
-    """The normal context only: the fake evaluates at the current time."""
+    """An evaluation context: the normal one (the scene's current time) or another (cached playback's)."""
+
+    def __init__(self, normal: bool = True) -> None:
+        self._normal = normal
 
     def isNormal(self) -> bool:
-        return True
+        return self._normal
 
 
 class MEvaluationNode:
@@ -1174,6 +1179,7 @@ class FakeNode:
         self.connected: set[str] = set()
         self.compute_calls: list[str] = []
         self.evaluation_manager = False
+        self.normal_context = True
         self.dirty_calls: list[str] = []
         self._em_dirty: set[str] = set()
         self.mobject = MObject(_ref=self)
@@ -1238,7 +1244,7 @@ class FakeNode:
     def _pull(self, name: str, index: int | None) -> None:
         if name in self.dirty:
             if self.evaluation_manager:
-                self.user.preEvaluation(MDGContext(), MEvaluationNode(self, self._em_dirty))
+                self.user.preEvaluation(MDGContext(self.normal_context), MEvaluationNode(self, self._em_dirty))
                 self._em_dirty.clear()
             self.compute_calls.append(name)
             self.user.compute(self.plug(name, index), self.block)
