@@ -13,7 +13,12 @@ and more:
 * ``pca-wiener (oracle)``: the same, but each evaluated clip gets the
   components of its own clean poses and, per component, the cutoff that is
   best against its own clean motion. No real method knows these; it shows how
-  much a clip-adaptive linear filter could do at most.
+  much a clip-adaptive linear filter with one cutoff per component could do.
+* ``wiener (oracle spectra)``: the ideal linear filter per clip: on the
+  clip's own components, every frequency weighted by
+  ``|clean|^2 / (|clean|^2 + noise power)`` with the clean spectrum known
+  exactly (reflected ends, FFT). The most any linear temporal filter on
+  these components can do.
 
 By default the clips evaluated are the validation split of the data set (the
 split training uses: by clip, fraction 0.1, seed 0), so this can guide work
@@ -97,6 +102,23 @@ def _filter_columns(z: Array, cutoffs: Sequence[float | None], fps: float) -> Ar
     return out
 
 
+def _ideal_wiener(clean: Array, tracks: Array, joints: int) -> Array:
+    """The clip filtered per component and frequency with gains from its own clean spectrum."""
+    n, c = tracks.reshape(len(tracks), -1), _like(clean, tracks).reshape(len(tracks), -1)
+    mean = c.mean(axis=0)
+    _, _, own = np.linalg.svd(c - mean, full_matrices=False)
+    frames, pad = len(n), len(n) // 2
+
+    def spectrum(x: Array) -> Array:
+        return np.fft.rfft(np.concatenate([x[pad:0:-1], x, x[-2 : -pad - 2 : -1]]), axis=0)
+
+    noisy_f, clean_f = spectrum((n - mean) @ own.T), spectrum((c - mean) @ own.T)
+    noise_power = np.mean(np.abs(noisy_f - clean_f) ** 2, axis=0, keepdims=True)
+    gain = np.abs(clean_f) ** 2 / (np.abs(clean_f) ** 2 + noise_power)
+    filtered = np.fft.irfft(gain * noisy_f, n=frames + 2 * pad, axis=0)[pad : pad + frames]
+    return _finish(filtered @ own + mean, joints)
+
+
 def _mean_deg(clean: Sequence[Array], outputs: Sequence[Array]) -> float:
     return float(np.degrees(np.concatenate([quat.geodesic_angle(c, o).ravel() for c, o in zip(clean, outputs)])).mean())
 
@@ -143,6 +165,9 @@ def measure(ds: Dataset, sigma: float, models: Sequence[str], clips: Sequence[st
         own_cutoffs = _best_cutoffs([(n - mean) @ own.T], [(c - mean) @ own.T], fps)
         oracle.append(_finish(_filter_columns((n - mean) @ own.T, own_cutoffs, fps) @ own + mean, joints))
     results["pca-wiener (oracle: per clip, knows the clean motion)"] = _mean_deg(evaluated, oracle)
+
+    ideal = [_ideal_wiener(clean, _tracks(noisy_clip, reference), joints) for clean, noisy_clip in zip(evaluated, noisy)]
+    results["wiener (oracle: per clip, knows the clean spectra)"] = _mean_deg(evaluated, ideal)
 
     for path in models:
         model = runtime.load_model(path, cache=False)

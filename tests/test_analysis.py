@@ -30,6 +30,8 @@ def test_linear_bounds_on_smooth_clips(tmp_path: Path) -> None:
     oracle = errors["pca-wiener (oracle: per clip, knows the clean motion)"]
     assert 8.0 < noisy < 10.5, "sigma 0.05 per component is about 9 degrees"
     assert best_bw < noisy / 2 and learned < noisy / 2
+    ideal = errors["wiener (oracle: per clip, knows the clean spectra)"]
     assert oracle <= learned, "knowing each clip's clean motion cannot lose to a filter fitted on other clips"
+    assert ideal <= oracle, "per-frequency gains from the clean spectra beat one cutoff per component"
     assert report["ratio_to_best_butterworth"]["noisy"] == noisy / best_bw
     assert report["frames"] == 2 * 240, "the validation split: 10% of 12 equal clips is 2 whole clips"
