@@ -223,10 +223,8 @@ def run(quick: bool) -> list[Row]:
         om: Any = importlib.import_module("maya.api.OpenMaya")  # the fake, with its test harness
 
         from maya_tool.io.csv import write_csv
-        from maya_tool.nodecore import clear_model_cache
 
         om.reset()
-        clear_model_cache()
         keras_model = _keras_model(4 * clip.skeleton.num_bones)
         with tempfile.TemporaryDirectory() as tmp:
             folder = Path(tmp)

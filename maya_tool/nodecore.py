@@ -173,7 +173,7 @@ def _watched_files(inputs: NodeInputs) -> list[str]:
 
 
 class _LRU:
-    """A tiny least-recently-used cache: a few variants, a few models."""
+    """A tiny least-recently-used cache: the few variants a node keeps for quick mode flips."""
 
     def __init__(self, size: int) -> None:
         self.size = max(1, int(size))
@@ -190,13 +190,6 @@ class _LRU:
         self._items.move_to_end(key)
         while len(self._items) > self.size:
             self._items.popitem(last=False)
-
-    def clear(self) -> None:
-        self._items.clear()
-
-
-_MODEL_CACHE = _LRU(4)
-"""Models shared by every node in the scene (the A/B rigs use the same file)."""
 
 
 class ClipEvaluator:
@@ -235,7 +228,7 @@ class ClipEvaluator:
         variants: int = 4,
     ) -> None:
         self._clip_loader = clip_loader or _default_clip_loader
-        self._model_loader = model_loader
+        self._model_loader = model_loader or _default_model_loader
         self._variants = _LRU(variants)
         self._key: Hashable = None
         self._result: _Result | None = None
@@ -414,17 +407,15 @@ class ClipEvaluator:
         )
 
     def _load_model(self, model_path: str) -> PoseModel:
-        path = os.path.abspath(model_path)
-        stamps = tuple((str(p), file_stamp(p)) for p in model_files(path))
-        if all(stamp is None for _, stamp in stamps):
+        """The model behind ``modelPath``, a file of a model set (never a bare name searched elsewhere).
+
+        No cache here: :func:`maya_tool.models.runtime.load_model` already
+        keeps each loaded model, shared by every node in the scene, until its
+        files change.
+        """
+        if all(file_stamp(p) is None for p in model_files(model_path)):
             raise MocapError("model file not found", path=model_path)
-        loader = self._model_loader or _default_model_loader
-        key = (path, stamps, id(loader))
-        model = _MODEL_CACHE.get(key)
-        if model is None:
-            model = loader(model_path)
-            _MODEL_CACHE.put(key, model)
-        return model
+        return self._model_loader(model_path)
 
     def _remember_rest_skeleton(self, inputs: NodeInputs) -> None:
         """Find a skeleton to show the rest pose on when the clip is broken."""
@@ -505,8 +496,3 @@ def describe_error(exc: BaseException) -> str:
         return f"{exc.filename}: {exc.strerror or exc}"
     text = str(exc) or type(exc).__name__
     return text if isinstance(exc, ValueError) else f"{type(exc).__name__}: {text}"
-
-
-def clear_model_cache() -> None:
-    """Forget every cached model (tests, or after a model folder moved)."""
-    _MODEL_CACHE.clear()

@@ -19,7 +19,7 @@ from maya_tool import modes
 from maya_tool import quaternion as quat
 from maya_tool.io.csv import read_csv
 from maya_tool.models.runtime import load_model
-from maya_tool.nodecore import ClipEvaluator, NodeInputs, clear_model_cache
+from maya_tool.nodecore import ClipEvaluator, NodeInputs
 from tests.fake_maya import clips as maya_helpers
 from tests.fake_maya import FakeMaya, fake_maya  # noqa: F401  (fixture)
 
@@ -61,11 +61,6 @@ def _new_node(fake: FakeMaya, csv: Path | str = "", model: Path | str = ""):  # 
     node.set("filePath", str(csv))
     node.set("modelPath", str(model))
     return node
-
-
-@pytest.fixture(autouse=True)
-def _fresh_models() -> None:
-    clear_model_cache()
 
 
 def test_plugin_registers_every_attribute_with_maya_flags(fake_maya: FakeMaya) -> None:
