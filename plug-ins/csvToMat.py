@@ -38,16 +38,15 @@ from typing import Any
 import maya.api.OpenMaya as om
 
 try:
-    from maya_tool import nodecore
+    from maya_tool import modes, nodecore
 except ImportError:  # loaded by path without the module's PYTHONPATH: the checkout is one level up
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    from maya_tool import nodecore
+    from maya_tool import modes, nodecore
 
 NODE_NAME = "csvToMat"
 NODE_ID = om.MTypeId(0x00072A00)
 VENDOR = "mocap-ae"
 VERSION = "2.0"
-MODE_FIELDS = ("original", "encoded", "noisy", "denoised")
 _MMatrix = om.MMatrix
 _SECONDS = om.MTime.kSeconds
 
@@ -117,7 +116,7 @@ class CsvToMat(om.MPxNode):
         numeric.setSoftMax(0.2)
 
         CsvToMat.mode = enum.create("mode", "md", 0)
-        for value, name in enumerate(MODE_FIELDS):
+        for value, name in enumerate(modes.MODES):  # the order nodecore reads the index in
             enum.addField(name, value)
         enum.keyable = True
         enum.storable = True
