@@ -124,6 +124,25 @@ def test_host_compare_adds_and_removes_an_original_rig(fake_maya: FakeMaya, tmp_
     assert host.compare_rig is None and compare_node not in world.nodes
 
 
+def test_host_builds_rigs_from_the_panels_clip_without_reading_it_again(
+    fake_maya: FakeMaya, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from maya_tool.maya import scene
+
+    reads: list[str] = []
+    read = scene._read_clip
+    monkeypatch.setattr(scene, "_read_clip", lambda path: reads.append(str(path)) or read(path))
+    host, clip, path = _loaded_host(fake_maya, tmp_path)
+    host.write_attribute("compare", True)
+    assert host.rig is not None and host.rig.frames == clip.num_frames and host.rig.fps == clip.fps
+    assert reads == [str(path)], "only the compare rig built later, from the node's path alone, reads the file"
+    host.write_attribute("compare", False)
+    host.load_clip(clip, str(path))
+    host.write_attribute("compare", True)
+    host.load_clip(clip, str(path))
+    assert reads == [str(path)] * 2, "a reload with compare on rebuilds the compare rig from the clip in hand"
+
+
 def test_host_converts_non_csv_clips_for_the_node(fake_maya: FakeMaya, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from maya_tool.maya.host import MayaHost
 

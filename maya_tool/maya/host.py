@@ -144,11 +144,11 @@ class MayaHost:
             scene.set_playback_range(clip.num_frames, clip.fps)
         else:
             self.detach_rig()
-            self.rig = scene.load_clip(path)
+            self.rig = scene.load_clip(path, clip=clip)
             if self._on_attribute is not None:
                 self._watch_node()
         if self._compare:
-            self._build_compare(path)
+            self._build_compare(path, clip)
 
     def _write_csv(self, clip: Clip, source: str | None) -> str:
         """Maya's node reads CSV: BVH/AMC clips are converted once into a temp folder."""
@@ -164,7 +164,7 @@ class MayaHost:
         """Forget the current rig (its nodes stay in the scene)."""
         self.rig = None
 
-    def _build_compare(self, path: str) -> None:
+    def _build_compare(self, path: str, clip: Clip | None = None) -> None:
         self._remove_compare()
         assert self.rig is not None and self.rig.skeleton is not None
         self.compare_rig = scene.load_clip(
@@ -173,6 +173,7 @@ class MayaHost:
             mode="original",
             offset_x=-scene.default_spacing(self.rig.skeleton),
             set_range=False,
+            clip=clip,
         )
 
     def _remove_compare(self) -> None:

@@ -176,8 +176,8 @@ def connect_rig(node: str, joints: Sequence[str], *, namespace: str = "") -> lis
     """``node.matOut[i]`` -> decomposeMatrix -> joint i (root: translate too)."""
     decompose: list[str] = []
     for i, joint in enumerate(joints):
-        short = joint.split("|")[-1].split(":")[-1]
-        dm = str(cmds.createNode("decomposeMatrix", name=_prefixed(namespace, f"{short}_decompose"), skipSelect=True))
+        name = _prefixed(namespace, f"{_short(joint)}_decompose")
+        dm = str(cmds.createNode("decomposeMatrix", name=name, skipSelect=True))
         cmds.connectAttr(f"{node}.matOut[{i}]", f"{dm}.inputMatrix", force=True)
         cmds.connectAttr(f"{dm}.outputRotate", f"{joint}.rotate", force=True)
         if i == 0:
@@ -209,6 +209,7 @@ def load_clip(
     encode: bool = False,
     offset_x: float = 0.0,
     set_range: bool = True,
+    clip: Clip | None = None,
 ) -> Rig:
     """Build a rig for a CSV clip, create its node and wire everything in one call.
 
@@ -219,11 +220,15 @@ def load_clip(
         mode, noise, encode: The node's controls.
         offset_x: Move the whole rig along X (cm), to stand beside another.
         set_range: Set the playback range to the clip.
+        clip: The clip at ``path`` when the caller has read it already (the
+            panel has), so it is not read again; only its skeleton, fps and
+            length are used, the node reads ``path`` itself.
 
     Raises:
         MocapError: When the clip cannot be read (nothing is created then).
     """
-    clip = _read_clip(path)
+    if clip is None:
+        clip = _read_clip(path)
     mode = mode or ("encoded" if model else "original")
     ns = unique_namespace(namespace)
     group = str(cmds.group(empty=True, name=_prefixed(ns, "rig")))
@@ -272,11 +277,11 @@ def load_comparison(
     spacing: float | None = None,
 ) -> tuple[Rig, Rig]:
     """The original and a second rig (encoded, noisy or denoised) side by side along X."""
-    original = load_clip(path, namespace=f"{namespace}_original", mode="original")
-    assert original.skeleton is not None
-    gap = default_spacing(original.skeleton) if spacing is None else float(spacing)
+    clip = _read_clip(path)
+    original = load_clip(path, namespace=f"{namespace}_original", mode="original", clip=clip)
+    gap = default_spacing(clip.skeleton) if spacing is None else float(spacing)
     other = load_clip(
-        path, model, namespace=f"{namespace}_{mode}", mode=mode, noise=noise, offset_x=gap, set_range=False
+        path, model, namespace=f"{namespace}_{mode}", mode=mode, noise=noise, offset_x=gap, set_range=False, clip=clip
     )
     return original, other
 
