@@ -79,7 +79,6 @@ class _Scene:
         self.playback = {"minTime": 1.0, "maxTime": 120.0, "animationStartTime": 1.0, "animationEndTime": 120.0}
         self.version = "2025"
         self.app_dir = os.environ.get("MAYA_APP_DIR", "")
-        self.deferred: list[Any] = []
         self.autoload: dict[str, bool] = {}
         self.jobs: dict[int, tuple[str, str, Any]] = {}
         self._job_id = 0
@@ -454,19 +453,6 @@ def connectAttr(source: str, destination: str, **kwargs: Any) -> None:
     _SCENE.connections.append((source, destination))
 
 
-def listConnections(plug: str, **kwargs: Any) -> list[str] | None:
-    _record("listConnections", (plug,), kwargs)
-    source = _flag(kwargs, "source", "s", True)
-    destination = _flag(kwargs, "destination", "d", True)
-    found: list[str] = []
-    for s, d in _SCENE.connections:
-        if destination and (s == plug or s.split(".")[0] == plug):
-            found.append(d if _flag(kwargs, "plugs", "p") else d.split(".")[0])
-        if source and (d == plug or d.split(".")[0] == plug):
-            found.append(s if _flag(kwargs, "plugs", "p") else s.split(".")[0])
-    return found or None
-
-
 def currentUnit(**kwargs: Any) -> Any:
     _record("currentUnit", (), kwargs)
     if _flag(kwargs, "query", "q"):
@@ -604,13 +590,6 @@ def deleteUI(*names: Any, **kwargs: Any) -> None:
             _SCENE.ui.pop(current, None)
 
 
-def control(name: str, **kwargs: Any) -> Any:
-    _record("control", (name,), kwargs)
-    if _flag(kwargs, "exists", "ex"):
-        return name in _SCENE.ui
-    raise RuntimeError(f"fake control: unsupported flags {kwargs}")
-
-
 def workspaceControl(name: str, **kwargs: Any) -> Any:
     _record("workspaceControl", (name,), kwargs)
     if _flag(kwargs, "exists", "ex"):
@@ -644,23 +623,7 @@ def warning(message: str, **kwargs: Any) -> None:
     _SCENE.warnings.append(str(message))
 
 
-def evalDeferred(command: Any, **kwargs: Any) -> None:
-    _record("evalDeferred", (command,), kwargs)
-    _SCENE.deferred.append(command)
-
-
-def run_deferred() -> None:
-    """Run what ``evalDeferred`` queued, as Maya's idle loop would."""
-    while _SCENE.deferred:
-        command = _SCENE.deferred.pop(0)
-        command() if callable(command) else exec(command, {})
-
-
-def _called(name: str) -> list[tuple[tuple[Any, ...], dict[str, Any]]]:
-    return [(args, kwargs) for n, args, kwargs in _SCENE.calls if n == name]
-
-
 def calls_of(name: str) -> list[tuple[tuple[Any, ...], dict[str, Any]]]:
     """Every recorded call of one command, (args, kwargs)."""
-    return _called(name)
+    return [(args, kwargs) for n, args, kwargs in _SCENE.calls if n == name]
 

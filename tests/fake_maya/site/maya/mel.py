@@ -13,6 +13,4 @@ def eval(command: str) -> Any:  # noqa: A001 - Maya's name
     calls.append(command)
     if "$gShelfTopLevel" in command:
         return cmds._scene().shelf_top_level
-    if "$gMainWindow" in command:
-        return "MayaWindow"
     raise RuntimeError(f"fake maya.mel.eval does not know how to evaluate: {command}")
