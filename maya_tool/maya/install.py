@@ -124,13 +124,6 @@ def module_text(root: str | os.PathLike[str], versions: Sequence[str] = MAYA_VER
     return "\n".join(lines)
 
 
-def write_template(root: str | os.PathLike[str] | None = None) -> Path:
-    """Write ``<root>/mocap-ae.mod`` with a relative path, for MAYA_MODULE_PATH installs."""
-    target = Path(root or repo_root()) / MOD_FILE
-    atomic.write_text(target, module_text("."))
-    return target
-
-
 def maya_app_dir() -> Path:
     """The user's Maya folder: ``MAYA_APP_DIR`` when set, else Maya's own answer."""
     value = os.environ.get("MAYA_APP_DIR")
