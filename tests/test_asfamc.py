@@ -151,6 +151,17 @@ def test_synthetic_pair_through_read_clip_and_back_to_bvh(tmp_path):
     np.testing.assert_allclose(back.skeleton.offsets, clip.skeleton.offsets, atol=1e-5)
 
 
+def test_utf8_byte_order_marks_are_ignored(tmp_path):
+    asf_path, amc_path = _pair(tmp_path)
+    expected = asfamc.read_amc_clip(amc_path)
+    for path in (asf_path, amc_path):
+        path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    clip = asfamc.read_amc_clip(amc_path)
+    assert clip.skeleton.names == expected.skeleton.names
+    np.testing.assert_allclose(clip.rotations, expected.rotations, atol=0)
+    np.testing.assert_allclose(clip.root_positions, expected.root_positions, atol=0)
+
+
 def test_degrees_in_asf_and_radians_in_amc(tmp_path):
     asf_text = SYNTH_ASF.replace("angle rad", "angle deg").replace("1.5707963267948966", "90")
     amc_text = SYNTH_AMC.replace(":DEGREES", ":RADIANS")

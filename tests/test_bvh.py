@@ -306,6 +306,13 @@ def test_good_small_file_reads(tmp_path):
     assert clip.num_frames == 2 and clip.fps == 120.0
 
 
+def test_utf8_byte_order_mark_is_ignored(tmp_path):
+    path = tmp_path / "bom.bvh"
+    path.write_bytes(b"\xef\xbb\xbf" + GOOD_SMALL.encode())
+    clip = bvh.read_bvh(path)
+    assert clip.num_frames == 2 and clip.fps == 120.0
+
+
 def test_empty_file(tmp_path):
     err = _error(tmp_path, "")
     assert err.row == 1 and "empty file" in err.reason

@@ -15,6 +15,29 @@ from ..errors import MocapError
 
 READABLE = (".bvh", ".amc", ".csv")
 WRITABLE = (".bvh", ".csv")
+_UTF8_BOM = b"\xef\xbb\xbf"
+
+
+def read_text(path: os.PathLike[str] | str) -> str:
+    """The text of a BVH, ASF or AMC file, whatever tool wrote it.
+
+    UTF-8 first; these formats predate it, so anything else is read as
+    Latin-1, which decodes every byte and keeps an odd joint name from
+    stopping the read. A byte-order mark (Windows editors add one) is
+    dropped, as it would otherwise stick to the file's first keyword.
+
+    Raises:
+        MocapError: The file cannot be read, naming it.
+    """
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as exc:
+        raise MocapError(f"cannot read file: {exc.strerror or exc}", path=path) from exc
+    raw = raw.removeprefix(_UTF8_BOM)
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
 
 
 def read_clip(path: os.PathLike[str] | str, **options: Any) -> Clip:

@@ -42,6 +42,7 @@ from .. import quaternion as quat
 from ..clip import Clip
 from ..errors import MocapError
 from ..skeleton import Skeleton
+from . import read_text
 
 FloatArray = NDArray[np.float64]
 
@@ -133,18 +134,6 @@ class AsfSkeleton:
             return self
         skeleton = _build_skeleton(self.bones, self.skeleton.parents, self.root_position, scale, self.skeleton.name)
         return replace(self, skeleton=skeleton, scale=scale)
-
-
-def _read_lines(path: str) -> list[str]:
-    try:
-        raw = Path(path).read_bytes()
-    except OSError as exc:
-        raise MocapError(f"cannot read file: {exc.strerror or exc}", path=path) from exc
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        text = raw.decode("latin-1")
-    return text.splitlines()
 
 
 def _fields(line: str) -> _Words:
@@ -401,7 +390,7 @@ def read_asf(path: os.PathLike[str] | str, *, scale: float | None = None, preset
     spath = os.fspath(path)
     if preset not in PRESETS:
         raise ValueError(f"unknown preset {preset!r}: expected one of {', '.join(PRESETS)}")
-    lines = _read_lines(spath)
+    lines = read_text(spath).splitlines()
     if not any(_fields(line) for line in lines):
         raise MocapError("empty file: expected an ASF skeleton with :units, :root, :bonedata and :hierarchy", path=spath, row=1)
     sections = _sections(lines, spath)
@@ -494,7 +483,7 @@ def parse_amc(path: os.PathLike[str] | str, asf: AsfSkeleton) -> AmcMotion:
             numbers out of sequence; naming the line and column.
     """
     spath = os.fspath(path)
-    lines = _read_lines(spath)
+    lines = read_text(spath).splitlines()
     starts = np.cumsum([0] + [len(b.dofs) for b in asf.bones])
     total = int(starts[-1])
     columns = [list(range(int(starts[j]), int(starts[j + 1]))) for j in range(len(asf.bones))]

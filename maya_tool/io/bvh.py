@@ -42,6 +42,7 @@ from .. import quaternion as quat
 from ..clip import Clip
 from ..errors import MocapError
 from ..skeleton import Skeleton
+from . import read_text
 
 FloatArray = NDArray[np.float64]
 
@@ -189,17 +190,6 @@ class _Tokens:
         if not words:
             raise MocapError(f"{after.text} without a {what}", path=self.path, row=after.row, column=after.column)
         return " ".join(words)
-
-
-def _read_text(path: str) -> str:
-    try:
-        raw = Path(path).read_bytes()
-    except OSError as exc:
-        raise MocapError(f"cannot read file: {exc.strerror or exc}", path=path) from exc
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return raw.decode("latin-1")
 
 
 def _parse_hierarchy(tokens: _Tokens, data: BvhData) -> None:
@@ -401,7 +391,7 @@ def parse_bvh(path: os.PathLike[str] | str) -> BvhData:
         MocapError: Naming the file, line and column of the first problem.
     """
     spath = os.fspath(path)
-    text = _read_text(spath)
+    text = read_text(spath)
     if not text.strip():
         raise MocapError("empty file: expected a BVH file starting with HIERARCHY", path=spath, row=1)
     match = _MOTION_RE.search(text)
@@ -703,7 +693,4 @@ def write_bvh(
         lines += [row_format % tuple(row) for row in values.tolist()]
     else:
         lines += [""] * clip.num_frames
-    with atomic.atomic_path(spath) as tmp:
-        with open(tmp, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write("\n".join(lines))
-            handle.write("\n")
+    atomic.write_text(spath, "\n".join(lines) + "\n")
