@@ -32,11 +32,11 @@ from . import atomic
 from .atomic import sha256_file as file_sha256
 from .clip import Clip
 from .errors import MocapError
+from .io import READABLE as MOTION_SUFFIXES
 from .skeleton import Skeleton
 
 DATASET_FORMAT = "mocap-ae.dataset"
 DATASET_VERSION = 1
-MOTION_SUFFIXES = (".bvh", ".amc", ".csv")
 PRESETS = ("auto", "cmu", "none")
 _CMU_NAME = re.compile(r"^(\d+)_(\d+)$")
 _ARRAYS = ("poses", "root_positions", "root_rotations", "clip_starts")
@@ -303,11 +303,9 @@ def _norm_subject(subject: str) -> str:
 
 
 def read_motion(path: Path, preset: str) -> Clip:
-    """Read one file with the data set's preset (CSV files carry their own skeleton)."""
+    """Read one file with the data set's preset (a CSV ignores it: it carries its own skeleton)."""
     from .io import read_clip
 
-    if path.suffix.lower() == ".csv":
-        return read_clip(path)
     return read_clip(path, preset=preset)
 
 

@@ -192,6 +192,8 @@ def test_read_clip_and_write_clip_dispatch_to_csv(tmp_path: Path, clip) -> None:
 
     write_clip(clip, tmp_path / "x.csv", header=False)
     assert_same_clip(clip, read_clip(tmp_path / "x.csv", use_cache=False))
+    # One preset for a folder of mixed files: a CSV has its own skeleton and ignores it.
+    assert_same_clip(clip, read_clip(tmp_path / "x.csv", use_cache=False, preset="cmu"))
 
 
 # --- skeleton and fps ----------------------------------------------------------------------------

@@ -48,7 +48,10 @@ def read_clip(path: os.PathLike[str] | str, **options: Any) -> Clip:
             the ``.asf`` given as ``asf=`` or found beside it (``NN.asf`` for
             ``NN_MM.amc``, else the only ``.asf`` in the folder).
         **options: Passed to the format's reader (``scale``, ``preset``,
-            ``drop_first_frame``, ``skeleton``, ``use_cache``, ...).
+            ``drop_first_frame``, ``skeleton``, ``use_cache``, ...). A CSV
+            carries its own skeleton in cm, so ``preset`` has nothing to
+            choose there and is ignored: a folder of mixed files is read
+            with one set of options.
     """
     suffix = Path(path).suffix.lower()
     if suffix == ".bvh":
@@ -58,6 +61,7 @@ def read_clip(path: os.PathLike[str] | str, **options: Any) -> Clip:
     if suffix == ".csv":
         from .csv import read_csv
 
+        options.pop("preset", None)
         return read_csv(path, **options)
     if suffix == ".amc":
         from .asfamc import read_amc_clip
