@@ -28,9 +28,12 @@ def add_reader_arguments(parser: argparse.ArgumentParser) -> None:
                         help="keep a BVH's first frame (the cmu preset drops the converter's T-pose)")
 
 
-def reader_options(args: argparse.Namespace, path: Path) -> dict[str, Any]:
-    """Reader keyword arguments for ``path``; options that do not apply are an error, not a surprise."""
-    suffix = path.suffix.lower()
+def given_reader_flags(args: argparse.Namespace) -> list[str]:
+    """The :func:`add_reader_arguments` options set on the command line.
+
+    One list of them, so a new reader option is checked by every command
+    that must refuse it (``info`` on a data set takes none).
+    """
     given = {
         "--preset": args.preset is not None,
         "--scale": args.scale is not None,
@@ -38,6 +41,12 @@ def reader_options(args: argparse.Namespace, path: Path) -> dict[str, Any]:
         "--input-fps": args.input_fps is not None,
         "--no-drop-first-frame": bool(args.no_drop_first_frame),
     }
+    return [flag for flag, used in given.items() if used]
+
+
+def reader_options(args: argparse.Namespace, path: Path) -> dict[str, Any]:
+    """Reader keyword arguments for ``path``; options that do not apply are an error, not a surprise."""
+    suffix = path.suffix.lower()
     allowed = {
         ".bvh": {"--preset", "--scale", "--no-drop-first-frame"},
         ".amc": {"--preset", "--scale", "--asf", "--input-fps"},
@@ -48,7 +57,7 @@ def reader_options(args: argparse.Namespace, path: Path) -> dict[str, Any]:
 
         raise MocapError(f"cannot read {suffix or 'files without an extension'}: expected one of "
                          f"{', '.join(READABLE)}", path=path)
-    wrong = [flag for flag, used in given.items() if used and flag not in allowed]
+    wrong = [flag for flag in given_reader_flags(args) if flag not in allowed]
     if wrong:
         raise MocapError(f"{', '.join(wrong)} does not apply to {suffix} input", path=path)
     if args.scale is not None and not args.scale > 0:

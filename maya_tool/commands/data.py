@@ -56,6 +56,7 @@ def _progress_wanted(args: argparse.Namespace) -> bool:
 
 def _build(args: argparse.Namespace) -> int:
     from ..dataset import build_dataset, dataset_paths
+    from .info import dataset_totals, print_dataset_totals
 
     output = Path(args.output)
     if output.suffix.lower() not in (".npz", ""):
@@ -68,24 +69,14 @@ def _build(args: argparse.Namespace) -> int:
     summary = {
         "output": str(npz_path),
         "manifest": str(json_path),
-        "clips": dataset.num_clips,
-        "frames": dataset.num_frames,
-        "fps": dataset.fps,
+        **dataset_totals(dataset),
         "seconds": round(dataset.num_frames / dataset.fps, 2),
-        "joints": len(dataset.joint_names),
-        "features": int(dataset.poses.shape[1]),
-        "subjects": dataset.subjects,
-        "content_hash": dataset.content_hash,
     }
     if args.json:
         print(json.dumps(summary))
         return 0
     print(f"wrote {npz_path} and {json_path.name}")
-    print(f"clips:        {summary['clips']}")
-    print(f"frames:       {summary['frames']} ({summary['seconds']} s at {dataset.fps:g} fps)")
-    print(f"joints:       {summary['joints']} ({summary['features']} numbers per frame)")
-    print(f"subjects:     {' '.join(dataset.subjects) or '-'}")
-    print(f"content hash: {summary['content_hash']}")
+    print_dataset_totals(summary, str(summary["seconds"]))
     return 0
 
 

@@ -11,12 +11,15 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..errors import MocapError
-from .convert import add_reader_arguments, read_input
+from .convert import add_reader_arguments, given_reader_flags, read_input
+
+if TYPE_CHECKING:
+    from ..dataset import Dataset
 
 NORM_TOLERANCE = 1e-3
 """Largest |1 - |q|| accepted as a unit quaternion (a CSV rounded to ~6 digits passes)."""
@@ -112,6 +115,28 @@ def _print_clip(info: dict[str, Any]) -> None:
             print(f"  {j['name']:<{width}}  {r['min']:7.1f} {r['mean']:7.1f} {r['max']:7.1f}")
 
 
+def dataset_totals(ds: Dataset) -> dict[str, Any]:
+    """What a data set holds, JSON-ready; ``info`` and ``data build`` both report it."""
+    return {
+        "clips": ds.num_clips,
+        "frames": ds.num_frames,
+        "fps": ds.fps,
+        "joints": len(ds.joint_names),
+        "features": int(ds.poses.shape[1]),
+        "subjects": ds.subjects,
+        "content_hash": ds.content_hash,
+    }
+
+
+def print_dataset_totals(totals: dict[str, Any], seconds: str) -> None:
+    """Print :func:`dataset_totals` as text lines, ``seconds`` being the formatted duration."""
+    print(f"clips:        {totals['clips']}")
+    print(f"frames:       {totals['frames']} ({seconds} s at {totals['fps']:g} fps)")
+    print(f"joints:       {totals['joints']} ({totals['features']} numbers per frame)")
+    print(f"subjects:     {' '.join(totals['subjects']) or '-'}")
+    print(f"content hash: {totals['content_hash']}")
+
+
 def _dataset_info(path: Path) -> dict[str, Any]:
     from ..dataset import Dataset
 
@@ -119,16 +144,10 @@ def _dataset_info(path: Path) -> dict[str, Any]:
     return {
         "path": str(path),
         "format": "dataset",
-        "clips": ds.num_clips,
-        "frames": ds.num_frames,
-        "fps": ds.fps,
+        **dataset_totals(ds),
         "duration_s": round(ds.num_frames / ds.fps, 4),
-        "joints": len(ds.joint_names),
-        "features": int(ds.poses.shape[1]),
-        "subjects": ds.subjects,
         "preset": ds.manifest.get("preset"),
         "created": ds.manifest.get("created"),
-        "content_hash": ds.content_hash,
         "files": [{k: f.get(k) for k in ("path", "frames", "subject")} for f in ds.files],
     }
 
@@ -136,18 +155,13 @@ def _dataset_info(path: Path) -> dict[str, Any]:
 def _print_dataset(info: dict[str, Any]) -> None:
     print(f"file:         {info['path']}")
     print(f"format:       mocap-ae data set (preset {info['preset']}, created {info['created']})")
-    print(f"clips:        {info['clips']}")
-    print(f"frames:       {info['frames']} ({info['duration_s']:.2f} s at {info['fps']:g} fps)")
-    print(f"joints:       {info['joints']} ({info['features']} numbers per frame)")
-    print(f"subjects:     {' '.join(info['subjects']) or '-'}")
-    print(f"content hash: {info['content_hash']}")
+    print_dataset_totals(info, f"{info['duration_s']:.2f}")
 
 
 def run(args: argparse.Namespace) -> int:
     path = Path(args.file)
     if path.suffix.lower() == ".npz":
-        if any(v not in (None, False) for v in (args.preset, args.scale, args.asf, args.input_fps,
-                                                 args.no_drop_first_frame)):
+        if given_reader_flags(args):
             raise MocapError("reader options do not apply to a data set", path=path)
         info = _dataset_info(path)
         printer = _print_dataset
