@@ -33,11 +33,11 @@ from .atomic import sha256_file as file_sha256
 from .clip import Clip
 from .errors import MocapError
 from .io import READABLE as MOTION_SUFFIXES
+from .presets import READER_PRESETS as PRESETS
 from .skeleton import Skeleton
 
 DATASET_FORMAT = "mocap-ae.dataset"
 DATASET_VERSION = 1
-PRESETS = ("auto", "cmu", "none")
 _CMU_NAME = re.compile(r"^(\d+)_(\d+)$")
 _ARRAYS = ("poses", "root_positions", "root_rotations", "clip_starts")
 

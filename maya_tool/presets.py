@@ -8,6 +8,9 @@ model trained on one applies to the other.
 
 from __future__ import annotations
 
+READER_PRESETS = ("auto", "cmu", "none")
+"""What readers, data sets and commands accept as ``preset``: detect CMU files, insist on CMU, or take files as written."""
+
 CMU_SCALE_CM = 5.6444
 """One CMU length unit in cm: (1 / 0.45) * 2.54 (CMU FAQ)."""
 

@@ -12,11 +12,12 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import MocapError
+from ..presets import READER_PRESETS
 
 
 def add_reader_arguments(parser: argparse.ArgumentParser) -> None:
     """Options that change how a motion file is read (also used by ``info``)."""
-    parser.add_argument("--preset", choices=("auto", "cmu", "none"), default=None,
+    parser.add_argument("--preset", choices=READER_PRESETS, default=None,
                         help="BVH/AMC preset: cmu scales to cm and drops the BVH T-pose frame (default: auto)")
     parser.add_argument("--scale", type=float, default=None, metavar="S",
                         help="cm per file length unit for BVH/ASF (overrides the preset)")

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from ..errors import MocapError
+from ..presets import READER_PRESETS
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -23,7 +24,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                            description="Read motion files and folders into one training set.")
     build.add_argument("paths", nargs="+", metavar="PATH", help="motion files or folders (searched recursively)")
     build.add_argument("-o", "--output", required=True, metavar="OUT.npz", help="data set to write (.npz and .json)")
-    build.add_argument("--preset", choices=("auto", "cmu", "none"), default="auto",
+    build.add_argument("--preset", choices=READER_PRESETS, default="auto",
                        help="reader preset: cmu scales to cm and drops the BVH T-pose frame (default: auto)")
     build.add_argument("--fps", type=float, default=None, help="resample every clip to this rate, e.g. 30")
     build.add_argument("--subjects", nargs="+", metavar="NN", default=None, help="keep only these CMU subjects")

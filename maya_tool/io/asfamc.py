@@ -46,7 +46,7 @@ from . import read_text
 
 FloatArray = NDArray[np.float64]
 
-PRESETS = ("auto", "cmu", "none")
+PRESETS = presets.READER_PRESETS
 INCH_CM = 2.54
 
 _FIELD_RE = re.compile(r"\S+")

@@ -46,7 +46,7 @@ from . import read_text
 
 FloatArray = NDArray[np.float64]
 
-PRESETS = ("auto", "cmu", "none")
+PRESETS = presets.READER_PRESETS
 
 _CHANNEL_RE = re.compile(r"^([XYZ])(position|rotation)$", re.IGNORECASE)
 _TOKEN_RE = re.compile(r"[{}]|[^\s{}]+")
