@@ -220,13 +220,17 @@ def rotation_errors(skeleton: Skeleton, reference: FloatArray, candidate: FloatA
     Model outputs are rotation arrays; this spares building clips for them.
     """
     reference = np.asarray(reference, dtype=np.float64)
-    candidate = np.asarray(candidate, dtype=np.float64)
-    if reference.shape != candidate.shape:
-        raise MocapError(
-            f"cannot compare rotations of shape {candidate.shape} with a reference of shape {reference.shape}"
-        )
+    candidate = _comparable_rotations(candidate, reference.shape)
     names = list(skeleton.names[1:])
     return _compare(_pose_state(skeleton, reference), _pose_state(skeleton, candidate), names)
+
+
+def _comparable_rotations(candidate: Any, shape: tuple[int, ...]) -> FloatArray:
+    """``candidate`` as float64 rotations, refused unless shaped like the reference's ``shape``."""
+    rotations = np.asarray(candidate, dtype=np.float64)
+    if rotations.shape != shape:
+        raise MocapError(f"cannot compare rotations of shape {rotations.shape} with a reference of shape {shape}")
+    return rotations
 
 
 def _check_comparable(reference: Clip, candidate: Clip) -> None:
@@ -279,12 +283,7 @@ class ErrorReference:
             _check_comparable(self.clip, candidate)
             rotations = candidate.joint_rotations
         else:
-            rotations = np.asarray(candidate, dtype=np.float64)
-            if rotations.shape != self.clip.joint_rotations.shape:
-                raise MocapError(
-                    f"cannot compare rotations of shape {rotations.shape} with a reference of shape "
-                    f"{self.clip.joint_rotations.shape}"
-                )
+            rotations = _comparable_rotations(candidate, self.clip.joint_rotations.shape)
         return _compare(self._state, _pose_state(self.clip.skeleton, rotations), self.joint_names)
 
 
@@ -369,10 +368,6 @@ class Evaluation:
             }
         )
         return out
-
-
-ClipEvaluation = Evaluation
-"""What :func:`evaluate_clip` returns: an evaluation over a single clip."""
 
 
 def _model_info(model: PoseModel | None) -> dict[str, Any] | None:
@@ -461,8 +456,8 @@ def evaluate_many(
 
     candidates: dict[str, list[FloatArray]] = {"noisy": noisy}
     if model is not None:
-        candidates["reconstruction"] = [np.asarray(model.reconstruct(r), dtype=np.float64) for r in clean]
-        candidates["denoised"] = [np.asarray(model.reconstruct(r), dtype=np.float64) for r in noisy]
+        candidates["reconstruction"] = [_reconstruct(model, c, r, "reconstruction") for c, r in zip(clips, clean)]
+        candidates["denoised"] = [_reconstruct(model, c, r, "denoised") for c, r in zip(clips, noisy)]
 
     evaluation = Evaluation(
         errors={},
@@ -485,41 +480,37 @@ def evaluate_many(
         evaluation.savgol_scores = dict(savgol.scores)
 
     for variant in VARIANTS:
-        if variant not in candidates:
-            continue
-        parts = []
-        for clip, ref, rots in zip(clips, references, candidates[variant]):
-            if rots.shape != clip.joint_rotations.shape:
-                raise MocapError(
-                    f"{variant}: the model returned rotations of shape {rots.shape} for a clip of shape "
-                    f"{clip.joint_rotations.shape}",
-                    path=clip.source.get("path"),
-                )
-            parts.append(_compare(ref, _pose_state(clip.skeleton, rots), names))
-        evaluation.errors[variant] = FrameErrors.concatenate(parts)
+        if variant in candidates:
+            evaluation.errors[variant] = FrameErrors.concatenate(
+                [
+                    _compare(ref, _pose_state(clip.skeleton, rots), names)
+                    for clip, ref, rots in zip(clips, references, candidates[variant])
+                ]
+            )
     return evaluation
 
 
-def evaluate_clip(
-    clip: Clip,
-    model: PoseModel | None = None,
-    *,
-    sigma: float = 0.05,
-    baselines: bool = True,
-    cutoffs: Sequence[float] = filters.DEFAULT_CUTOFFS_HZ,
-    savgol_windows: Sequence[int] | None = None,
-    savgol_orders: Sequence[int] = filters.DEFAULT_SAVGOL_ORDERS,
-) -> Evaluation:
-    """:func:`evaluate_many` on one clip; see there for the arguments."""
-    return evaluate_many(
-        [clip],
-        model,
-        sigma=sigma,
-        baselines=baselines,
-        cutoffs=cutoffs,
-        savgol_windows=savgol_windows,
-        savgol_orders=savgol_orders,
-    )
+def _reconstruct(model: PoseModel, clip: Clip, rotations: FloatArray, variant: str) -> FloatArray:
+    """The model's output for ``rotations`` of ``clip``, refused unless shaped like its input.
+
+    Checked here, where the model runs: noise and filters keep the shape by
+    construction, a model need not.
+    """
+    out = np.asarray(model.reconstruct(rotations), dtype=np.float64)
+    if out.shape != rotations.shape:
+        raise MocapError(
+            f"{variant}: the model returned rotations of shape {out.shape} for a clip of shape {rotations.shape}",
+            path=clip.source.get("path"),
+        )
+    return out
+
+
+def evaluate_clip(clip: Clip, model: PoseModel | None = None, **options: Any) -> Evaluation:
+    """:func:`evaluate_many` on one clip; ``options`` are its keyword arguments.
+
+    Forwarded rather than repeated, so the two signatures cannot drift apart.
+    """
+    return evaluate_many([clip], model, **options)
 
 
 def format_table(summary: dict[str, Any]) -> str:
