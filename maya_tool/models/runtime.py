@@ -362,7 +362,10 @@ class NumpyModel:
         temporal models with windowed inference, (ceil(padded/stride),
         channels) with whole-clip inference.
         """
-        x = self.inputs(joint_rotations)
+        return self._encode_inputs(self.inputs(joint_rotations))
+
+    def _encode_inputs(self, x: Array) -> NDArray[Any]:
+        """:meth:`encode` on inputs already made by :meth:`inputs` (hemisphere and signs applied)."""
         if self.architecture != "temporal":
             return self._store(self.encode_features(x))
         assert self.window is not None
@@ -410,11 +413,15 @@ class NumpyModel:
         return x[index]
 
     def reconstruct(self, joint_rotations: NDArray[Any]) -> NDArray[np.float64]:
-        """Encode and decode a whole clip in one batch: (F, J-1, 4) -> (F, J-1, 4)."""
+        """Encode and decode a whole clip in one batch: (F, J-1, 4) -> (F, J-1, 4).
+
+        The inputs are prepared once: their hemisphere and sign pass costs as
+        much as a small pose model's forward pass.
+        """
         x = self.inputs(joint_rotations)
         if len(x) == 0:
             return np.zeros((0, len(self.joint_names) - 1, 4))
-        return self.decode(self.encode(x), frames=len(x))
+        return self.decode(self._encode_inputs(x), frames=len(x))
 
     def apply(self, clip: Clip) -> Clip:
         """The clip with its joints replaced by the model's reconstruction."""
