@@ -64,14 +64,18 @@ def butterworth(joint_rotations: Any, fps: float, cutoff_hz: float, order: int =
     Raises:
         ValueError: For a cutoff outside (0, fps/2).
     """
-    from scipy.signal import butter, sosfiltfilt  # type: ignore[import-untyped]
-
     nyquist = 0.5 * float(fps)
     if not 0.0 < cutoff_hz < nyquist:
         raise ValueError(
             f"cutoff {cutoff_hz:g} Hz must be between 0 and the Nyquist rate {nyquist:g} Hz at {fps:g} fps"
         )
-    rots = _prepare(joint_rotations)
+    return _butterworth(_prepare(joint_rotations), fps, cutoff_hz, order)
+
+
+def _butterworth(rots: FloatArray, fps: float, cutoff_hz: float, order: int) -> FloatArray:
+    """:func:`butterworth` on rotations already through :func:`_prepare`, cutoff already checked."""
+    from scipy.signal import butter, sosfiltfilt  # type: ignore[import-untyped]
+
     frames = rots.shape[0]
     if frames < 2:
         return _finish(rots)
@@ -91,13 +95,17 @@ def savgol(joint_rotations: Any, window: int, order: int = 2) -> FloatArray:
     Raises:
         ValueError: For an even or too small window.
     """
-    from scipy.signal import savgol_filter  # type: ignore[import-untyped]
-
     window = int(window)
     order = int(order)
     if window % 2 == 0 or window <= order:
         raise ValueError(f"Savitzky-Golay window must be odd and longer than the order {order}, got {window}")
-    rots = _prepare(joint_rotations)
+    return _savgol(_prepare(joint_rotations), window, order)
+
+
+def _savgol(rots: FloatArray, window: int, order: int) -> FloatArray:
+    """:func:`savgol` on rotations already through :func:`_prepare`, window already checked."""
+    from scipy.signal import savgol_filter  # type: ignore[import-untyped]
+
     frames = rots.shape[0]
     if window > frames:
         window = frames if frames % 2 == 1 else frames - 1
@@ -147,15 +155,21 @@ def _mean_angle_deg(cleans: Sequence[FloatArray], outputs: Sequence[FloatArray])
 
 
 def _sweep(triples: Sequence[Triple], settings: Sequence[T], apply: Any) -> Sweep[T]:
+    """Score every setting; ``apply(prepared, fps, setting)`` gets each noisy clip through :func:`_prepare`.
+
+    Preparing once per clip rather than once per setting and clip spares
+    repeating the hemisphere pass over the same noisy clip for every setting.
+    """
     if not triples:
         raise ValueError("nothing to filter: no clips given")
     if not settings:
         raise ValueError("no filter settings to try")
     cleans = [np.asarray(c, dtype=np.float64) for c, _, _ in triples]
+    prepared = [(_prepare(noisy), fps) for _, noisy, fps in triples]
     best: Sweep[T] | None = None
     scores: dict[T, float] = {}
     for setting in settings:
-        outputs = [apply(noisy, fps, setting) for _, noisy, fps in triples]
+        outputs = [apply(rots, fps, setting) for rots, fps in prepared]
         score = _mean_angle_deg(cleans, outputs)
         scores[setting] = score
         if best is None or score < scores[best.best]:
@@ -179,7 +193,7 @@ def sweep_butterworth(
     usable = [float(c) for c in cutoffs if 0.0 < float(c) < lowest_nyquist]
     if triples and not usable:
         raise ValueError(f"no cutoff in {list(cutoffs)} is below the Nyquist rate {lowest_nyquist:g} Hz")
-    return _sweep(triples, usable, lambda noisy, fps, cutoff: butterworth(noisy, fps, cutoff, order=order))
+    return _sweep(triples, usable, lambda rots, fps, cutoff: _butterworth(rots, fps, cutoff, order))
 
 
 def sweep_savgol(
@@ -195,7 +209,7 @@ def sweep_savgol(
     if windows is None:
         windows = default_savgol_windows(triples[0][2]) if triples else ()
     settings = [(int(w), int(o)) for w in windows for o in orders if int(w) % 2 == 1 and int(w) > int(o)]
-    return _sweep(triples, settings, lambda noisy, fps, setting: savgol(noisy, setting[0], setting[1]))
+    return _sweep(triples, settings, lambda rots, fps, setting: _savgol(rots, setting[0], setting[1]))
 
 
 def best_butterworth(
