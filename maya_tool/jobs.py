@@ -436,13 +436,9 @@ class JobStore:
 
     def get(self, job_id: str) -> JobRecord:
         path = self._record_path(job_id)
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise MocapError(f"no job {job_id!r} in {self.root}", path=path) from None
-        except (OSError, json.JSONDecodeError) as exc:
-            raise MocapError(f"unreadable job record: {exc}", path=path) from None
-        return JobRecord.from_dict(data, path=path)
+        if not path.is_file():
+            raise MocapError(f"no job {job_id!r} in {self.root}", path=path)
+        return JobRecord.from_dict(atomic.read_json(path, "job record"), path=path)
 
     def list(self) -> list[JobRecord]:
         """Every readable job, oldest first (unreadable records are skipped)."""

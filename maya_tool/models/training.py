@@ -369,11 +369,8 @@ class TrainingJob:
                 f"nothing to resume: no checkpoint of {self.spec.name!r} (the job finished, or never saved one)",
                 path=state_path,
             )
-        try:
-            saved = json.loads(state_path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as exc:
-            raise MocapError(f"unreadable checkpoint state: {exc}", path=state_path) from None
-        if saved.get("format") != STATE_FORMAT:
+        saved = atomic.read_json(state_path, "checkpoint state")
+        if not isinstance(saved, dict) or saved.get("format") != STATE_FORMAT:
             raise MocapError(f"not a checkpoint state: expected format {STATE_FORMAT!r}", path=state_path)
         stored = JobSpec.from_dict(saved["spec"], path=state_path)
         if stored.architecture != self.spec.architecture:
