@@ -20,8 +20,8 @@ from typing import Any, Sequence
 
 from ..clip import Clip
 from ..errors import MocapError
+from ..presets import READER_PRESETS
 
-CLIP_SUFFIXES = (".bvh", ".amc", ".csv")
 PCA_PREFIX = "pca:"
 
 
@@ -42,7 +42,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--report-csv", choices=("joints", "mean", "none"), default="joints",
         help="curves.csv in the report: every joint (default; ~9 MB per 1,000 frames), the joint mean, or none",
     )
-    parser.add_argument("--preset", default="auto", choices=("auto", "cmu", "none"), help="reader preset for BVH/AMC")
+    parser.add_argument("--preset", default="auto", choices=READER_PRESETS, help="reader preset for BVH/AMC")
     parser.add_argument("--fps", type=float, help="resample every clip to this rate first (match the model's data)")
     parser.add_argument("--no-baselines", action="store_true", help="skip the Butterworth and Savitzky-Golay sweeps")
     parser.add_argument(
@@ -55,35 +55,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--pca-components", type=int, default=30, help="components for --pca-train (default 30)")
 
 
-def find_clip_files(paths: Sequence[str | Path]) -> list[Path]:
-    """Files to read: files as given, folders searched recursively, sorted.
-
-    Raises:
-        MocapError: A path that does not exist or a folder with no clips.
-    """
-    files: list[Path] = []
-    for raw in paths:
-        path = Path(raw)
-        if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in CLIP_SUFFIXES)
-            if not found:
-                raise MocapError(f"no {', '.join(CLIP_SUFFIXES)} files in this folder", path=path)
-            files.extend(found)
-        elif path.is_file():
-            files.append(path)
-        else:
-            raise MocapError("no such file or folder", path=path)
-    return files
-
-
 def read_clips(paths: Sequence[str | Path], preset: str = "auto", fps: float | None = None) -> list[Clip]:
-    """Read every clip under ``paths``; the preset applies to BVH and AMC only."""
+    """Read every clip under ``paths`` (found as ``data build`` finds them); the preset applies to BVH and AMC only."""
+    from ..dataset import collect_files
     from ..io import read_clip
 
     clips = []
-    for path in find_clip_files(paths):
-        options: dict[str, Any] = {"preset": preset} if path.suffix.lower() in (".bvh", ".amc") else {}
-        clip = read_clip(path, **options)
+    for path in collect_files(paths):
+        clip = read_clip(path, preset=preset)
         clip.source.setdefault("path", str(path))
         if fps:
             clip = clip.resample(fps)

@@ -25,6 +25,7 @@ import json
 from typing import Any
 
 from ..errors import MocapError
+from ..presets import READER_PRESETS
 
 _SPEC_FLAGS = (
     "name",
@@ -56,7 +57,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sparsity", type=float, help="L1 activity penalty of the sparse model (default 1e-9)")
     parser.add_argument("--seed", type=int, help="seed for weights, shuffling, noise and the split (default 0)")
     parser.add_argument("--fps", type=float, help="resample inputs to this rate")
-    parser.add_argument("--preset", choices=("auto", "cmu", "none"), help="reader preset (default: auto)")
+    parser.add_argument("--preset", choices=READER_PRESETS, help="reader preset (default: auto)")
     parser.add_argument("--validation-fraction", type=float, help="share of clips held out (default 0.1)")
     parser.add_argument(
         "--param",
