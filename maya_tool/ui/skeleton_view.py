@@ -3,8 +3,10 @@
 Two orthographic 2-D projections (X-Y and Z-Y, Y up as in Maya and BVH) show
 the original in grey under the result in the joints' colours, following the
 root so a walk stays in frame. 2-D pyqtgraph works offscreen and in CI where
-OpenGL does not. Positions for every frame are computed once per evaluation
-(forward kinematics in the worker), so scrubbing only moves points.
+OpenGL does not. The original's positions come with the clip (forward
+kinematics in the worker); the result is posed for the current frame only
+(:meth:`~maya_tool.ui.controller.Evaluation.positions_at`), and only while the
+view is on screen: scrubbing in Maya with the Errors tab in front costs nothing here.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import pyqtgraph as pg
 
 from . import style
 from .controller import ClipData, Controller, Evaluation
-from .qt import QtWidgets
+from .qt import QtGui, QtWidgets
 
 VIEWS = (("Front", 0, "X (cm)"), ("Side", 2, "Z (cm)"))
 """Projection name, horizontal axis index into positions, axis label."""
@@ -63,8 +65,6 @@ class SkeletonView(QtWidgets.QWidget):
     def __init__(self, controller: Controller, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
         self.controller = controller
-        self._clip: ClipData | None = None
-        self._evaluation: Evaluation | None = None
         self._parents = np.zeros(0, dtype=np.int64)
         self._colours: list[Any] = []
         layout = QtWidgets.QVBoxLayout(self)
@@ -84,6 +84,11 @@ class SkeletonView(QtWidgets.QWidget):
         controller.stateChanged.connect(self._state_changed)
         controller.selectionChanged.connect(self._selection_changed)
 
+    def showEvent(self, event: QtGui.QShowEvent) -> None:
+        """Catch up with what changed while hidden (:meth:`_draw` skips hidden views)."""
+        super().showEvent(event)
+        self._draw()
+
     def _state_changed(self, name: str, value: Any) -> None:
         if name == "compare":
             self._draw()
@@ -92,8 +97,6 @@ class SkeletonView(QtWidgets.QWidget):
         self._draw()
 
     def set_clip(self, data: ClipData | None) -> None:
-        self._clip = data
-        self._evaluation = None
         if data is None:
             return
         skeleton = data.clip.skeleton
@@ -113,7 +116,6 @@ class SkeletonView(QtWidgets.QWidget):
         self._draw()
 
     def set_evaluation(self, evaluation: Evaluation | None) -> None:
-        self._evaluation = evaluation
         self._draw()
 
     def set_frame(self, frame: int) -> None:
@@ -121,28 +123,37 @@ class SkeletonView(QtWidgets.QWidget):
 
     def current_positions(self) -> tuple[np.ndarray | None, np.ndarray | None]:
         """(original, result) joint positions drawn at the current frame, in cm."""
-        if self._clip is None:
-            return None, None
-        frame = min(self.controller.frame, self._clip.clip.num_frames - 1)
-        original = self._clip.positions[frame]
-        result = self._evaluation.positions_at(frame) if self._evaluation is not None else None
-        return original, result
+        data = self.controller.clip_data
+        return (None, None) if data is None else self._positions(data)
+
+    def _positions(self, data: ClipData) -> tuple[np.ndarray, np.ndarray | None]:
+        frame = min(self.controller.frame, data.clip.num_frames - 1)
+        evaluation = self.controller.evaluation
+        return data.positions[frame], evaluation.positions_at(frame) if evaluation is not None else None
 
     def _draw(self) -> None:
-        original, result = self.current_positions()
-        if original is None:
+        """Pose the current frame, if anyone can see it.
+
+        Every frame change, selection and evaluation lands here (60 times a
+        second during playback or while Maya's time slider is dragged); a hidden
+        view skips the forward kinematics and the ~60 item updates and is
+        redrawn by :meth:`showEvent` instead.
+        """
+        data, evaluation = self.controller.clip_data, self.controller.evaluation
+        if data is None or not self.isVisible():
             return
+        original, result = self._positions(data)
         show_original = self.controller.compare or result is None
         shown = result if result is not None else original
         parents = self._parents
         children = np.arange(1, len(parents))
         selected = set(self.controller.selected_joints)
-        names = self._clip.clip.skeleton.names if self._clip is not None else []
+        names = data.clip.skeleton.names
         sizes = [12 if names[j] in selected else 6 for j in children]
         brushes = [pg.mkBrush(self._colours[j - 1]) for j in children]
-        mode = self._evaluation.mode if self._evaluation is not None else "original"
+        mode = evaluation.mode if evaluation is not None else "original"
         frame = self.controller.frame
-        fps = self._clip.clip.fps if self._clip is not None else 1.0
+        fps = data.clip.fps
         for projection in self.projections:
             a = projection.axis
             centre = original[0, a]
