@@ -99,19 +99,14 @@ class Evaluation:
         curves = self.curves(unit)
         return curves.mean(axis=0) if len(curves) else np.zeros(curves.shape[1])
 
-    def summary(self) -> dict[str, float]:
-        """Whole-clip figures for the status area."""
-        angle = np.asarray(self.errors.angle_deg)
-        position = np.asarray(self.errors.position_cm)
-        out = {
-            "mean_angle_deg": float(angle.mean()) if angle.size else 0.0,
-            "p99_angle_deg": float(np.percentile(angle, 99)) if angle.size else 0.0,
-            "mean_position_cm": float(position.mean()) if position.size else 0.0,
-        }
-        vertex = getattr(self.errors, "vertex_cm", None)
-        if vertex is not None and np.size(vertex):
-            out["max_vertex_cm"] = float(np.max(vertex))
-        return out
+    def summary(self) -> dict[str, Any]:
+        """Whole-clip figures for the result box: ``FrameErrors.summary()``, the block reports print.
+
+        Taken from the core rather than recomputed, so the panel's mean, p99
+        and max vertex error are the report's to the last digit (``None`` for
+        an empty clip).
+        """
+        return self.errors.summary()
 
 
 def read_clip_data(path: str) -> ClipData:
