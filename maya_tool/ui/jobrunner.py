@@ -29,7 +29,6 @@ Qt timers and signals on top of it (no widgets: the view is ``jobs_view``).
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import shutil
@@ -41,7 +40,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from .. import jobs
+from .. import atomic, jobs
 from ..errors import MocapError
 from ..jobs import JobRecord, JobSpec, JobStore
 from .qt import QtCore, Signal
@@ -152,7 +151,8 @@ def make_spec(
     return spec
 
 
-def _time(text: Any) -> datetime | None:
+def parse_time(text: Any) -> datetime | None:
+    """A record's or an event's ISO time, ``None`` when absent or unreadable (a hand-edited record)."""
     if not isinstance(text, str):
         return None
     try:
@@ -169,12 +169,12 @@ def current_run(record: JobRecord, events: list[dict[str, Any]]) -> list[dict[st
     process exists) separates them, so a resumed run that dies silently is not
     mistaken for the earlier, cancelled one.
     """
-    started = _time(record.started)
+    started = parse_time(record.started)
     if started is None or started.tzinfo is None:
         return events
     result = []
     for event in events:
-        when = _time(event.get("time"))
+        when = parse_time(event.get("time"))
         if when is None or when.tzinfo is None or when >= started:
             result.append(event)
     return result
@@ -188,8 +188,8 @@ def _checkpoint_owner(record: JobRecord) -> tuple[Path, str | None] | None:
     output = record.spec.output_dir or modelfile.user_model_dir()
     try:
         path = checkpoint_dir(output, record.spec.name) / "state.json"
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError, MocapError):
+        data = atomic.read_json(path, "checkpoint state")
+    except MocapError:
         return None
     if not isinstance(data, dict) or data.get("format") != STATE_FORMAT:
         return None
@@ -533,17 +533,14 @@ class JobRunner(QtCore.QObject):
         self._start_next()
 
     def _settle(self, watch: _Watch) -> None:
+        """Record how the job ended, from ``JobStore.finish``.
+
+        ``finish`` reads only the events of the latest run (a resumed run that
+        dies silently is failed, not taken for the earlier run's ``cancelled``),
+        so the events file is read once here, by the store.
+        """
         exit_code = watch.exit_code()
-        record = watch.record
-        run = current_run(record, self.store.events(record))
-        record = self.store.finish(record, exit_code)
-        if record.state != "failed" and not any(e["event"] in jobs.TERMINAL_EVENTS for e in run):
-            # The final event found belongs to an earlier run of a resumed job: this run died silently.
-            record.state = "failed"
-            record.message = "the job process ended without a final event" + (
-                f" (exit code {exit_code})" if exit_code is not None else ""
-            )
-            self.store.update(record)
+        record = self.store.finish(watch.record, exit_code)
         self._watches.pop(record.id, None)
         if watch.process is not None and watch.process.poll() is None:
             self._ending.append(watch.process)  # reaped by later polls once it has written its last files

@@ -24,24 +24,15 @@ from ..errors import MocapError
 from ..jobs import JobRecord
 from . import style
 from .controller import Controller, error_text
-from .jobrunner import PRESET_HELP, PRESETS, JobRunner, can_resume, make_spec
+from .jobrunner import PRESET_HELP, PRESETS, JobRunner, can_resume, make_spec, parse_time
 from .qt import QtCore, QtWidgets, Qt, Signal
 from .settings import Settings
 
 HISTORY_COLUMNS = ("Name", "Architecture", "State", "Started", "Duration", "Loss", "Model")
 
 
-def _parse_time(text: str | None) -> datetime | None:
-    if not text:
-        return None
-    try:
-        return datetime.fromisoformat(text)
-    except ValueError:
-        return None
-
-
 def _duration(record: JobRecord) -> str:
-    start, end = _parse_time(record.started), _parse_time(record.finished)
+    start, end = parse_time(record.started), parse_time(record.finished)
     if start is None:
         return ""
     if end is None:
