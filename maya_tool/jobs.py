@@ -38,7 +38,6 @@ import os
 import secrets
 import subprocess
 import sys
-import time
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timezone
 from pathlib import Path
@@ -496,7 +495,7 @@ class JobStore:
         A resumed job appends to the events file of its first run, whose
         ``cancelled`` must not settle the run that followed it.
         """
-        events = [e for e in self.events(record) if not _before(e.get("time"), record.started)]
+        events = latest_run(record, self.events(record))
         terminal = next((e for e in reversed(events) if e["event"] in TERMINAL_EVENTS), None)
         if terminal is not None:
             record.state = _STATE_OF_EVENT[terminal["event"]]
@@ -522,30 +521,35 @@ class JobStore:
         return record
 
 
-def _before(time: str | None, start: str | None) -> bool:
-    """Whether an event time lies before a run's start (unknown times count as not before)."""
-    if not time or not start:
-        return False
+def parse_time(text: Any) -> datetime | None:
+    """A record's or an event's ISO time, ``None`` when absent or unreadable (a hand-edited record)."""
+    if not isinstance(text, str):
+        return None
     try:
-        return datetime.fromisoformat(time) < datetime.fromisoformat(start)
+        return datetime.fromisoformat(text)
     except ValueError:
-        return False
+        return None
+
+
+def latest_run(record: JobRecord, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The events of the record's latest run.
+
+    A resumed job's events file also holds the runs before it, ending in a
+    ``cancelled`` event; the launch time (``record.started``, taken before the
+    process exists) separates them, so a resumed run that dies silently is not
+    mistaken for the earlier, cancelled one. Times that are missing, unreadable
+    or without a zone count as the latest run's.
+    """
+    started = parse_time(record.started)
+    if started is None or started.tzinfo is None:
+        return events
+    result = []
+    for event in events:
+        when = parse_time(event.get("time"))
+        if when is None or when.tzinfo is None or when >= started:
+            result.append(event)
+    return result
 
 
 def default_jobs_dir() -> Path:
     return Path.home() / ".mocap-ae" / "jobs"
-
-
-def wait_for_event(
-    path: os.PathLike[str] | str, kinds: Sequence[str], timeout: float = 60.0, poll: float = 0.05
-) -> dict[str, Any] | None:
-    """Block until an event of one of ``kinds`` appears in an events file."""
-    offset = 0
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        events, offset = read_events(path, offset)
-        for event in events:
-            if event["event"] in kinds:
-                return event
-        time.sleep(poll)
-    return None

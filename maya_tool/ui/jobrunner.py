@@ -21,7 +21,7 @@ id with ``--resume``: the process continues from the checkpoint it saved on
 SIGTERM and appends to the same events file, so the history and the loss
 curve show one job that stopped and went on. Because that file then holds
 several runs, a run's outcome is read only from the events written after it
-was launched (:func:`current_run`).
+was launched (:func:`maya_tool.jobs.latest_run`).
 
 The history lives in :class:`maya_tool.jobs.JobStore`; this module only adds
 Qt timers and signals on top of it (no widgets: the view is ``jobs_view``).
@@ -36,7 +36,6 @@ import signal
 import subprocess
 import sys
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -149,35 +148,6 @@ def make_spec(
     )
     spec.validate()
     return spec
-
-
-def parse_time(text: Any) -> datetime | None:
-    """A record's or an event's ISO time, ``None`` when absent or unreadable (a hand-edited record)."""
-    if not isinstance(text, str):
-        return None
-    try:
-        return datetime.fromisoformat(text)
-    except ValueError:
-        return None
-
-
-def current_run(record: JobRecord, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The events of the record's latest run.
-
-    A resumed job's events file also holds the runs before it, ending in a
-    ``cancelled`` event; the launch time (``record.started``, taken before the
-    process exists) separates them, so a resumed run that dies silently is not
-    mistaken for the earlier, cancelled one.
-    """
-    started = parse_time(record.started)
-    if started is None or started.tzinfo is None:
-        return events
-    result = []
-    for event in events:
-        when = parse_time(event.get("time"))
-        if when is None or when.tzinfo is None or when >= started:
-            result.append(event)
-    return result
 
 
 def _checkpoint_owner(record: JobRecord) -> tuple[Path, str | None] | None:
@@ -452,7 +422,7 @@ class JobRunner(QtCore.QObject):
         argv = self.store.command(record, self._python)
         if record.spec.resume:
             argv.append("--resume")
-        started = jobs.now_iso()  # before the process exists: its events are all later (see current_run)
+        started = jobs.now_iso()  # before the process exists: its events are all later (see jobs.latest_run)
         try:
             with open(record.log, "ab") as log:
                 process = subprocess.Popen(
@@ -522,7 +492,7 @@ class JobRunner(QtCore.QObject):
         """Read new events of every watched job; settle the ones that ended."""
         for watch in list(self._watches.values()):
             events = self._read(watch)
-            ended = any(e["event"] in jobs.TERMINAL_EVENTS for e in current_run(watch.record, events))
+            ended = any(e["event"] in jobs.TERMINAL_EVENTS for e in jobs.latest_run(watch.record, events))
             if ended or not watch.alive():
                 if not ended:
                     self._read(watch)  # the last lines may have landed just before the process ended

@@ -24,7 +24,8 @@ from ..errors import MocapError
 from ..jobs import JobRecord
 from . import style
 from .controller import Controller, error_text
-from .jobrunner import PRESET_HELP, PRESETS, JobRunner, can_resume, make_spec, parse_time
+from ..jobs import parse_time
+from .jobrunner import PRESET_HELP, PRESETS, JobRunner, can_resume, make_spec
 from .qt import QtCore, QtWidgets, Qt, Signal
 from .settings import Settings
 
