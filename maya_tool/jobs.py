@@ -125,19 +125,34 @@ def read_events(path: os.PathLike[str] | str, offset: int = 0) -> tuple[list[dic
     return events, offset + end
 
 
+class CurrentStdout:
+    """Stands for whatever ``sys.stdout`` is when an event is written.
+
+    A default of ``sys.stdout`` itself would be the object of import time,
+    which a host, a test capture or a redirect may have replaced since.
+    """
+
+
+STDOUT = CurrentStdout()
+
+
 class EventWriter:
     """Writes events to stdout (flushed) and appends them to an events file.
 
     Args:
         job: Job id put in every event.
-        stream: Where lines go; None for nowhere.
+        stream: Where lines go: :data:`STDOUT` (the current ``sys.stdout``),
+            a stream, or None for nowhere.
         events_path: File the lines are appended to as well (created with its
             folder). Each line is one ``write`` on a file opened for append,
             so readers never see a line cut in half by another writer.
     """
 
     def __init__(
-        self, job: str, stream: IO[str] | None = sys.stdout, events_path: os.PathLike[str] | str | None = None
+        self,
+        job: str,
+        stream: IO[str] | CurrentStdout | None = STDOUT,
+        events_path: os.PathLike[str] | str | None = None,
     ) -> None:
         self.job = job
         self.stream = stream
@@ -149,9 +164,10 @@ class EventWriter:
     def emit(self, kind: str, **fields_: Any) -> dict[str, Any]:
         event = make_event(kind, self.job, **fields_)
         line = format_event(event) + "\n"
-        if self.stream is not None:
-            self.stream.write(line)
-            self.stream.flush()
+        stream = sys.stdout if isinstance(self.stream, CurrentStdout) else self.stream
+        if stream is not None:
+            stream.write(line)
+            stream.flush()
         if self.events_path is not None:
             fd = os.open(self.events_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
             try:

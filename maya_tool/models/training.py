@@ -53,7 +53,17 @@ from numpy.typing import NDArray
 from .. import __version__, atomic
 from .. import quaternion as quat
 from ..errors import MocapError
-from ..jobs import EXIT_CANCELLED, EXIT_DONE, EXIT_ERROR, EventWriter, JobSpec, new_job_id, noise_range
+from ..jobs import (
+    EXIT_CANCELLED,
+    EXIT_DONE,
+    EXIT_ERROR,
+    STDOUT,
+    CurrentStdout,
+    EventWriter,
+    JobSpec,
+    new_job_id,
+    noise_range,
+)
 from . import architectures, modelfile, runtime
 
 STATE_FORMAT = "mocap-ae.checkpoint"
@@ -823,7 +833,7 @@ def train(
     *,
     job_id: str | None = None,
     events: os.PathLike[str] | str | None = None,
-    stream: IO[str] | None = sys.stdout,
+    stream: IO[str] | CurrentStdout | None = STDOUT,
     progress_every: int = 10,
     checkpoint_every: int = 1,
     handle_signals: bool = True,
@@ -835,7 +845,7 @@ def train(
         spec: What to train.
         job_id: Id in the events (default: generated).
         events: File the events are appended to, besides ``stream``.
-        stream: Where event lines go (stdout in the job process).
+        stream: Where event lines go: the current stdout by default (the job process's), a stream, or None.
         progress_every: A ``progress`` event every this many batches.
         checkpoint_every: A checkpoint every this many epochs (and on cancel).
         handle_signals: Turn SIGTERM / SIGINT into checkpoint-and-cancel
