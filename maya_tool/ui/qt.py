@@ -28,13 +28,6 @@ def exec_(obj: Any, *args: Any) -> Any:
     return run(*args)
 
 
-def event_pos(event: Any) -> QtCore.QPointF:
-    """Position of a mouse or drop event in widget coordinates (Qt 6 renamed it)."""
-    if hasattr(event, "position"):
-        return event.position()
-    return QtCore.QPointF(event.pos())
-
-
 def application() -> QtWidgets.QApplication:
     """The running QApplication, created when this process has none yet."""
     app = QtWidgets.QApplication.instance()
