@@ -19,7 +19,7 @@ DATA_HELP = (
 def _data_root() -> Path | None:
     value = os.environ.get("MOCAP_AE_DATA")
     if value and (Path(value) / "subjects").is_dir():
-        return Path(value)
+        return Path(value).resolve()  # a relative path is read once, against the folder pytest started in
     return None
 
 
