@@ -433,10 +433,15 @@ _CACHE: dict[Path, tuple[tuple[int, ...], NumpyModel]] = {}
 
 
 def _stamp(*paths: Path) -> tuple[int, ...]:
+    """What tells a cached model from its files rewritten since: mtime, size and inode of each.
+
+    A training job renames new files over the old ones, so the inode
+    changes even when the size does and the clock's tick is too coarse to.
+    """
     stamp: list[int] = []
     for p in paths:
         st = p.stat()
-        stamp += [st.st_mtime_ns, st.st_size]
+        stamp += [st.st_mtime_ns, st.st_size, st.st_ino]
     return tuple(stamp)
 
 
