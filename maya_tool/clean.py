@@ -1,0 +1,453 @@
+"""Clean a real take: clip in, model, options; clip out and a report of what changed.
+
+Every other host (``mocap-ae clean``, the Maya *Clean selected skeleton*
+command, the panel's *cleaned* mode) is a thin caller of :func:`clean_clip`,
+so a take cleaned in batch and the same take cleaned in the scene come out
+the same.
+
+What it guarantees, because an artist's take goes back into their pipeline:
+
+* Rotations are blended between the input and the model's output on the
+  rotation manifold (slerp) by ``strength``; where the weight is 0 (strength
+  0, a joint left out of the mask, a frame outside the range) the input's
+  numbers come back bit for bit. Output quaternions are unit, w >= 0.
+* The root and the skeleton pass through untouched unless asked: models
+  never see the root, so ``root="smooth"`` cleans its translation and
+  rotation with a zero-phase Butterworth low-pass (the honest fallback when
+  the model cannot clean the root).
+* The clip's joints are matched to the model's by name, through a name map
+  for other naming schemes (:data:`NAME_MAPS`: Mixamo, HumanIK); joints the
+  model does not know pass through, model joints the clip lacks are fed
+  their rest pose and their outputs dropped.
+* The report (:func:`clean_clip` ``.report``, JSON-ready) says per joint the
+  mean and max change in degrees and the runs of frames changed by more than
+  a threshold: the pops and dropouts the model found. A real take has no
+  ground truth, so change is what there is to show.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from typing import Any, Mapping, Protocol, Sequence
+
+import numpy as np
+from numpy.typing import NDArray
+
+from . import quaternion as quat
+from .clip import Clip
+from .errors import MocapError, ModelMismatchError
+
+FloatArray = NDArray[np.float64]
+
+ROOT_MODES = ("keep", "smooth")
+"""``keep``: root translation and rotation pass through; ``smooth``: zero-phase low-pass on both."""
+
+DEFAULT_THRESHOLD_DEG = 5.0
+"""A joint changed by more than this on a frame is flagged (a pop or dropout the model removed)."""
+
+_MIXAMO_TO_CMU = {
+    "Hips": "Hips",
+    "LeftUpLeg": "LeftUpLeg",
+    "LeftLeg": "LeftLeg",
+    "LeftFoot": "LeftFoot",
+    "LeftToeBase": "LeftToeBase",
+    "RightUpLeg": "RightUpLeg",
+    "RightLeg": "RightLeg",
+    "RightFoot": "RightFoot",
+    "RightToeBase": "RightToeBase",
+    "Spine": "LowerBack",
+    "Spine1": "Spine",
+    "Spine2": "Spine1",
+    "Neck": "Neck",
+    "Head": "Head",
+    "LeftShoulder": "LeftShoulder",
+    "LeftArm": "LeftArm",
+    "LeftForeArm": "LeftForeArm",
+    "LeftHand": "LeftHand",
+    "LeftHandIndex1": "LeftHandIndex1",
+    "LeftHandThumb1": "LThumb",
+    "RightShoulder": "RightShoulder",
+    "RightArm": "RightArm",
+    "RightForeArm": "RightForeArm",
+    "RightHand": "RightHand",
+    "RightHandIndex1": "RightHandIndex1",
+    "RightHandThumb1": "RThumb",
+}
+
+NAME_MAPS: dict[str, dict[str, str]] = {
+    "cmu": {},
+    "mixamo": dict(_MIXAMO_TO_CMU),
+    "humanik": dict(_MIXAMO_TO_CMU),
+}
+"""Scene joint name (namespace stripped) -> CMU model joint name, per naming scheme.
+
+Mixamo (``mixamorig:LeftUpLeg``) and HumanIK use the same names for legs and
+arms as CMU but count the spine from the hips up (``Spine`` is CMU's
+``LowerBack``); ``cmu`` is the identity.
+"""
+
+
+class CleaningModel(Protocol):
+    """What :func:`clean_clip` needs of a model: the runtime's interface."""
+
+    name: str
+    joint_names: list[str]
+
+    def check_clip(self, clip: Clip) -> None: ...
+
+    def reconstruct(self, joint_rotations: NDArray[Any]) -> NDArray[np.float64]: ...
+
+
+@dataclass(frozen=True)
+class CleanOptions:
+    """How to clean.
+
+    Attributes:
+        strength: 0 (input unchanged) to 1 (the model's output), slerp in between.
+        joints: Joints to clean (clip or model names); None: every joint the model knows.
+        frames: ``(start, stop)`` clip frames to clean, stop exclusive (None: to the end);
+            None: the whole clip. Inside the clip the weight ramps over
+            ``ramp_frames`` at the range's ends so no step appears there.
+        root: One of :data:`ROOT_MODES`.
+        root_cutoff_hz: Low-pass cutoff for ``root="smooth"``.
+        threshold_deg: Change that flags a frame in the report.
+        ramp_frames: Frames over which the weight ramps at a range's inner ends.
+        name_map: Clip joint name -> model joint name, or the name of a
+            scheme in :data:`NAME_MAPS`; names are matched with namespaces
+            (``ns:``) and DAG paths stripped.
+        feet: Keep the input's foot contacts planted after cleaning
+            (:mod:`maya_tool.contacts`); needs leg joints the model knows.
+        contact_height: Foot height above the clip's floor that counts as
+            contact, cm (None: from the clip's leg length).
+        contact_speed: Foot speed below which it counts as planted, cm/s
+            (None: from the clip's leg length).
+    """
+
+    strength: float = 1.0
+    joints: tuple[str, ...] | None = None
+    frames: tuple[int, int | None] | None = None
+    root: str = "keep"
+    root_cutoff_hz: float = 4.0
+    threshold_deg: float = DEFAULT_THRESHOLD_DEG
+    ramp_frames: int = 4
+    name_map: str | Mapping[str, str] | None = None
+    feet: bool = True
+    contact_height: float | None = None
+    contact_speed: float | None = None
+
+    def __post_init__(self) -> None:
+        strength = _finite(self.strength, "strength")
+        if not 0.0 <= strength <= 1.0:
+            raise MocapError(f"strength must be in [0, 1], got {self.strength!r}")
+        object.__setattr__(self, "strength", strength)
+        if self.root not in ROOT_MODES:
+            raise MocapError(f"root must be one of {', '.join(ROOT_MODES)}, got {self.root!r}")
+        if not _finite(self.root_cutoff_hz, "root cutoff") > 0:
+            raise MocapError(f"root cutoff must be positive, got {self.root_cutoff_hz!r}")
+        if not _finite(self.threshold_deg, "threshold") > 0:
+            raise MocapError(f"threshold must be a positive number of degrees, got {self.threshold_deg!r}")
+        if int(self.ramp_frames) < 0:
+            raise MocapError(f"ramp frames must be >= 0, got {self.ramp_frames!r}")
+        if self.joints is not None:
+            object.__setattr__(self, "joints", tuple(str(j) for j in self.joints))
+        if self.frames is not None:
+            start, stop = self.frames
+            if int(start) < 0 or (stop is not None and int(stop) <= int(start)):
+                raise MocapError(f"frame range must be 0 <= start < stop, got {self.frames!r}")
+            object.__setattr__(self, "frames", (int(start), None if stop is None else int(stop)))
+        if isinstance(self.name_map, str) and self.name_map not in NAME_MAPS:
+            raise MocapError(f"unknown name map {self.name_map!r}: expected one of {', '.join(NAME_MAPS)}")
+        for label, value in (("contact height", self.contact_height), ("contact speed", self.contact_speed)):
+            if value is not None and not _finite(value, label) > 0:
+                raise MocapError(f"{label} must be positive, got {value!r}")
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready; :meth:`from_dict` inverts it (reports and the batch's up-to-date key use it)."""
+        return {
+            "strength": self.strength,
+            "joints": None if self.joints is None else list(self.joints),
+            "frames": None if self.frames is None else list(self.frames),
+            "root": self.root,
+            "root_cutoff_hz": self.root_cutoff_hz,
+            "threshold_deg": self.threshold_deg,
+            "ramp_frames": int(self.ramp_frames),
+            "name_map": self.name_map if self.name_map is None or isinstance(self.name_map, str) else dict(self.name_map),
+            "feet": bool(self.feet),
+            "contact_height": self.contact_height,
+            "contact_speed": self.contact_speed,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "CleanOptions":
+        """Options from :meth:`to_dict` output (missing keys take defaults; unknown ones are refused)."""
+        known = set(cls.__dataclass_fields__)
+        unknown = set(data) - known
+        if unknown:
+            raise MocapError(f"unknown clean options {', '.join(sorted(unknown))}")
+        values = dict(data)
+        if values.get("frames") is not None:
+            values["frames"] = tuple(values["frames"])
+        if values.get("joints") is not None:
+            values["joints"] = tuple(values["joints"])
+        return cls(**values)
+
+
+def _finite(value: Any, what: str) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise MocapError(f"{what} must be a number, got {value!r}") from None
+    if not math.isfinite(number):
+        raise MocapError(f"{what} must be finite, got {value!r}")
+    return number
+
+
+@dataclass
+class CleanResult:
+    """What :func:`clean_clip` returns.
+
+    Attributes:
+        clip: The cleaned clip (same skeleton, fps and frames as the input).
+        report: JSON-ready change report (see :func:`change_report`).
+        weights: (F, J) blend weight used per frame and clip joint (0: untouched).
+        model_output: (F, J, 4) the model's raw output mapped onto clip joints
+            (input rotations where the model does not know the joint).
+    """
+
+    clip: Clip
+    report: dict[str, Any]
+    weights: FloatArray
+    model_output: FloatArray = field(repr=False)
+
+
+def short_name(name: str) -> str:
+    """A scene joint's name without DAG path or namespace: ``|rig|mixamorig:Hips`` -> ``Hips``."""
+    return str(name).rsplit("|", 1)[-1].rsplit(":", 1)[-1]
+
+
+def resolve_name_map(name_map: str | Mapping[str, str] | None) -> dict[str, str]:
+    """The name map as a dict (a scheme name looked up in :data:`NAME_MAPS`)."""
+    if name_map is None:
+        return {}
+    if isinstance(name_map, str):
+        if name_map not in NAME_MAPS:
+            raise MocapError(f"unknown name map {name_map!r}: expected one of {', '.join(NAME_MAPS)}")
+        return dict(NAME_MAPS[name_map])
+    return {str(k): str(v) for k, v in name_map.items()}
+
+
+def map_joints(clip_names: Sequence[str], model_names: Sequence[str],
+               name_map: str | Mapping[str, str] | None = None) -> list[int | None]:
+    """For each clip joint, the index of the model joint it feeds (None: passes through).
+
+    The clip's root is never mapped: models do not see the root. A name is
+    looked up in the map as given, then without namespace; unmapped names
+    match model joints of the same (short) name.
+
+    Raises:
+        MocapError: Two clip joints mapped onto one model joint.
+    """
+    mapping = resolve_name_map(name_map)
+    index = {n: i for i, n in enumerate(model_names) if i > 0}
+    out: list[int | None] = [None]
+    taken: dict[int, str] = {}
+    for name in list(clip_names)[1:]:
+        target = mapping.get(name, mapping.get(short_name(name), short_name(name)))
+        m = index.get(target)
+        if m is not None and m in taken:
+            raise MocapError(
+                f"clip joints {taken[m]!r} and {name!r} both map to model joint {model_names[m]!r}: fix the name map"
+            )
+        if m is not None:
+            taken[m] = name
+        out.append(m)
+    return out
+
+
+def model_rotations(clip: Clip, model: CleaningModel, mapping: Sequence[int | None]) -> FloatArray:
+    """(F, Jm-1, 4) model input: mapped clip joints, rest pose (identity) for joints the clip lacks."""
+    joints = len(model.joint_names) - 1
+    rots = quat.identity((clip.num_frames, joints))
+    for c, m in enumerate(mapping):
+        if m is not None:
+            rots[:, m - 1] = clip.rotations[:, c]
+    return rots
+
+
+def frame_weights(frames: int, strength: float, frame_range: tuple[int, int | None] | None,
+                  ramp: int) -> FloatArray:
+    """(F,) blend weight per frame: ``strength`` in the range, ramping over ``ramp`` frames at its inner ends."""
+    weights = np.zeros(frames)
+    if frames == 0 or strength <= 0:
+        return weights
+    start, stop = (0, frames) if frame_range is None else (frame_range[0], frame_range[1])
+    stop = frames if stop is None else min(int(stop), frames)
+    start = min(int(start), frames)
+    if stop <= start:
+        return weights
+    weights[start:stop] = 1.0
+    if ramp > 0:
+        t = np.arange(stop - start, dtype=np.float64)
+        ramp_in = np.minimum(1.0, (t + 1) / (ramp + 1)) if start > 0 else 1.0
+        ramp_out = np.minimum(1.0, (stop - start - t) / (ramp + 1)) if stop < frames else 1.0
+        weights[start:stop] = np.minimum(ramp_in, ramp_out)
+    return weights * strength
+
+
+def blend(original: FloatArray, target: FloatArray, weights: FloatArray) -> FloatArray:
+    """Slerp from ``original`` to ``target`` by ``weights`` (broadcast over the last axis).
+
+    Exact where the weight is 0 (the input's numbers) and 1 (the target's,
+    made w >= 0); unit and w >= 0 everywhere else.
+    """
+    original = np.asarray(original, dtype=np.float64)
+    target = np.asarray(target, dtype=np.float64)
+    w = np.broadcast_to(np.asarray(weights, dtype=np.float64), original.shape[:-1])
+    mixed = quat.positive_w(quat.slerp(original, target, w))
+    mixed = np.where((w >= 1.0)[..., None], quat.positive_w(quat.normalize(target)), mixed)
+    return np.where((w <= 0.0)[..., None], original, mixed)
+
+
+def smooth_root(clip: Clip, cutoff_hz: float) -> tuple[FloatArray, FloatArray]:
+    """Zero-phase Butterworth low-pass of the root's (F, 3) translation and (F, 4) rotation."""
+    from scipy.signal import butter, sosfiltfilt  # type: ignore[import-untyped]
+
+    from .filters import butterworth
+
+    frames = clip.num_frames
+    cutoff = min(float(cutoff_hz), 0.45 * clip.fps)
+    if frames < 2:
+        return clip.root_positions.copy(), clip.root_rotations.copy()
+    sos = butter(2, cutoff, btype="low", fs=clip.fps, output="sos")
+    padlen = min(3 * (2 * len(sos) + 1), frames - 1)
+    positions = sosfiltfilt(sos, clip.root_positions, axis=0, padlen=padlen)
+    rotations = butterworth(clip.root_rotations[:, None], clip.fps, cutoff)[:, 0]
+    return positions, rotations
+
+
+def _runs(mask: NDArray[np.bool_]) -> list[tuple[int, int]]:
+    """(start, stop) of each run of True in a 1-D mask, stop exclusive."""
+    if not mask.any():
+        return []
+    padded = np.concatenate([[False], mask, [False]]).astype(np.int8)
+    edges = np.flatnonzero(np.diff(padded))
+    return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2])]
+
+
+def change_report(original: Clip, cleaned: Clip, threshold_deg: float = DEFAULT_THRESHOLD_DEG,
+                  cleaned_joints: Sequence[bool] | None = None) -> dict[str, Any]:
+    """Per joint mean and max change in degrees and the runs of frames changed more than ``threshold_deg``.
+
+    ``events`` are those runs (a pop the model removed is a short run, a
+    dropout it filled a longer one); ``flagged_frames`` is every frame where
+    some joint was flagged, for a time slider.
+    """
+    change = np.degrees(quat.geodesic_angle(original.rotations, cleaned.rotations))
+    frames = original.num_frames
+    joints: list[dict[str, Any]] = []
+    events: list[dict[str, Any]] = []
+    for j, name in enumerate(original.skeleton.names):
+        c = change[:, j]
+        runs = _runs(c > threshold_deg)
+        for start, stop in runs:
+            events.append({"joint": name, "start": start, "stop": stop,
+                           "max_deg": round(float(c[start:stop].max()), 4)})
+        joints.append({
+            "name": name,
+            "cleaned": bool(cleaned_joints[j]) if cleaned_joints is not None else bool(np.any(c > 0)),
+            "mean_change_deg": round(float(c.mean()), 6) if frames else 0.0,
+            "max_change_deg": round(float(c.max()), 6) if frames else 0.0,
+            "flagged_runs": len(runs),
+        })
+    flagged = np.flatnonzero((change > threshold_deg).any(axis=1)) if frames else np.zeros(0, dtype=int)
+    root_moved = float(np.max(np.linalg.norm(cleaned.root_positions - original.root_positions, axis=-1))) if frames else 0.0
+    return {
+        "frames": frames,
+        "fps": original.fps,
+        "threshold_deg": float(threshold_deg),
+        "mean_change_deg": round(float(change[:, 1:].mean()), 6) if frames and change.shape[1] > 1 else 0.0,
+        "max_change_deg": round(float(change.max()), 6) if frames else 0.0,
+        "root_translation_max_change_cm": round(root_moved, 6),
+        "joints": joints,
+        "events": sorted(events, key=lambda e: (e["start"], e["joint"])),
+        "flagged_frames": [int(f) for f in flagged],
+    }
+
+
+def clean_clip(clip: Clip, model: CleaningModel, options: CleanOptions | None = None) -> CleanResult:
+    """Clean a clip with a model; see the module docstring for what is guaranteed.
+
+    Raises:
+        ModelMismatchError: The clip shares no joint with the model, or (for a
+            clip named like the model) its layout differs.
+        MocapError: A mask names joints the clip does not have.
+    """
+    options = options or CleanOptions()
+    names = list(clip.skeleton.names)
+    model_names = list(model.joint_names)
+    if not options.name_map and names == model_names:
+        model.check_clip(clip)
+    mapping = map_joints(names, model_names, options.name_map)
+    if not any(m is not None for m in mapping):
+        raise ModelMismatchError(
+            f"model {model.name!r} knows none of the clip's joints ({', '.join(names[:4])}, ...): "
+            "pass a name map (e.g. mixamo)",
+            path=clip.source.get("path"),
+        )
+    selected = _joint_mask(names, model_names, mapping, options.joints)
+    frames = clip.num_frames
+    per_frame = frame_weights(frames, options.strength, options.frames, int(options.ramp_frames))
+    weights = per_frame[:, None] * selected[None, :].astype(np.float64)
+
+    output = clip.rotations.copy()
+    if frames and per_frame.any() and selected.any():
+        predicted = np.asarray(model.reconstruct(model_rotations(clip, model, mapping)), dtype=np.float64)
+        expected = (frames, len(model_names) - 1, 4)
+        if predicted.shape != expected:
+            raise ModelMismatchError(f"model {model.name!r} returned shape {predicted.shape}, expected {expected}")
+        for c, m in enumerate(mapping):
+            if m is not None:
+                output[:, c] = predicted[:, m - 1]
+    rotations = blend(clip.rotations, output, weights)
+    root_positions = clip.root_positions.copy()
+    if options.root == "smooth" and frames and per_frame.any():
+        smooth_pos, smooth_rot = smooth_root(clip, options.root_cutoff_hz)
+        root_positions = np.where(
+            per_frame[:, None] > 0, clip.root_positions + per_frame[:, None] * (smooth_pos - clip.root_positions),
+            clip.root_positions,
+        )
+        rotations[:, 0] = blend(clip.rotations[:, 0], smooth_rot, per_frame)
+        weights[:, 0] = per_frame
+    cleaned = replace(clip, root_positions=root_positions, rotations=rotations,
+                      source={**clip.source, "cleaned_with": model.name})
+    report = change_report(clip, cleaned, options.threshold_deg, cleaned_joints=weights.max(axis=0) > 0)
+    report.update({
+        "model": model.name,
+        "options": options.to_dict(),
+        "root_mode": options.root,
+        "unmapped_clip_joints": [n for n, m in zip(names[1:], mapping[1:]) if m is None],
+        "missing_model_joints": [model_names[m] for m in range(1, len(model_names)) if m not in set(mapping)],
+    })
+    return CleanResult(clip=cleaned, report=report, weights=weights, model_output=output)
+
+
+def _joint_mask(names: list[str], model_names: list[str], mapping: Sequence[int | None],
+                joints: Sequence[str] | None) -> NDArray[np.bool_]:
+    """(J,) clip joints to clean: those mapped to the model, restricted to ``joints`` if given."""
+    mapped = np.array([m is not None for m in mapping], dtype=bool)
+    if joints is None:
+        return mapped
+    wanted = set(joints)
+    mask = np.zeros(len(names), dtype=bool)
+    found: set[str] = set()
+    for c, (name, m) in enumerate(zip(names, mapping)):
+        aliases = {name, short_name(name)} | ({model_names[m]} if m is not None else set())
+        hit = aliases & wanted
+        if hit:
+            found |= hit
+            mask[c] = m is not None
+    missing = sorted(wanted - found)
+    if missing:
+        raise MocapError(f"no joint named {', '.join(missing)} in the clip; joints: {', '.join(names)}")
+    return mask
