@@ -140,7 +140,7 @@ def test_synthetic_round_trip_keeps_layout_values_and_end_sites(tmp_path):
     src = _write(tmp_path, SYNTHETIC)
     clip = bvh.read_bvh(src, scale=2.0)
     out = tmp_path / "out.bvh"
-    bvh.write_bvh(clip, out)  # default: the clip's source scale, so file units come back
+    bvh.write_bvh(clip, out, scale=2.0)  # the file's units come back
     raw = bvh.parse_bvh(out)
     orig = bvh.parse_bvh(src)
     assert raw.names == orig.names and raw.parents == orig.parents and raw.channels == orig.channels
@@ -154,6 +154,12 @@ def test_synthetic_round_trip_keeps_layout_values_and_end_sites(tmp_path):
     _assert_same_rotations(again.rotations, clip.rotations, atol=1e-8)
     np.testing.assert_allclose(again.root_positions, clip.root_positions, atol=1e-6)
     assert again.fps == clip.fps
+    # By default the unit is one the default reader takes back: cm here, not the 2 cm unit read.
+    bvh.write_bvh(clip, out)
+    default = bvh.read_bvh(out)
+    assert default.source["scale"] == 1.0
+    np.testing.assert_allclose(default.root_positions, clip.root_positions, atol=1e-6)
+    np.testing.assert_allclose(default.skeleton.offsets, clip.skeleton.offsets, atol=1e-6)
 
 
 def test_writer_refuses_rotations_the_channels_cannot_hold(tmp_path):
@@ -208,7 +214,7 @@ def test_round_trip_every_shared_file(cmu_bvh_files, tmp_path):
         clip = bvh.to_clip(raw, scale=1.0, drop_first_frame=False)
         assert clip.source["preset"] == "cmu" and clip.fps == presets.CMU_FPS
         out = tmp_path / "rt.bvh"
-        bvh.write_bvh(clip, out)
+        bvh.write_bvh(clip, out, scale=1.0)  # file units, not the CMU units the default would pick for these bones
         raw2 = bvh.parse_bvh(out)
         clip2 = bvh.to_clip(raw2, scale=1.0, drop_first_frame=False)
         assert clip2.num_frames == clip.num_frames == len(raw.motion)

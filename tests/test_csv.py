@@ -169,24 +169,6 @@ def test_precision_survives_large_positions(tmp_path: Path, clip) -> None:
     assert np.abs(back.root_positions - clip.root_positions).max() < 1e-6
 
 
-def test_every_shared_bvh_round_trips_through_csv(tmp_path: Path, cmu_bvh_files: list[Path]) -> None:
-    worst = 0.0
-    for bvh in cmu_bvh_files:
-        clip = read_clip(bvh)
-        path = tmp_path / f"{bvh.stem}.csv"
-        mcsv.write_csv(clip, path)
-        back = mcsv.read_csv(path, use_cache=False)
-        assert back.skeleton.to_dict() == clip.skeleton.to_dict(), bvh.name
-        assert back.fps == clip.fps and back.num_frames == clip.num_frames, bvh.name
-        worst = max(
-            worst,
-            float(np.abs(back.rotations - clip.rotations).max()),
-            float(np.abs(back.root_positions - clip.root_positions).max()),
-        )
-        assert worst < 1e-6, bvh.name
-        path.unlink()
-
-
 def test_read_clip_and_write_clip_dispatch_to_csv(tmp_path: Path, clip) -> None:
     from maya_tool.io import write_clip
 

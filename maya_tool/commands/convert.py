@@ -95,7 +95,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_reader_arguments(parser)
     parser.add_argument("--fps", type=float, default=None, metavar="F", help="resample to this rate (slerp)")
     parser.add_argument("--output-scale", type=float, default=None, metavar="S",
-                        help="cm per length unit written to a BVH (default: the input's unit, else cm)")
+                        help="cm per length unit written to a BVH (default: the input's unit when "
+                             "reading the BVH back with defaults gives the same cm, else cm)")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -455,6 +455,32 @@ def _resolve(preset: str, names: list[str]) -> str:
     return preset
 
 
+CM_LEG_THRESHOLD = 40.0
+"""Hip-to-ankle length (file units) above which a CMU-named file is taken to be in cm.
+
+The CMU subjects' legs are 16-18 CMU units (90-100 cm): 40 units would be a
+2.3 m leg, 40 cm a toddler's. Telling the unit by the bones rather than by the
+names is what lets a CMU-named file written in cm (ours, from a CSV, or any
+exporter's) read back as written.
+"""
+
+
+def _leg_length(names: list[str], offsets: FloatArray) -> float:
+    """Hip-to-ankle length of a CMU-named hierarchy in the offsets' units."""
+    return float(sum(np.linalg.norm(offsets[names.index(n)]) for n in presets.CMU_LEFT_LEG))
+
+
+def auto_scale(names: list[str], offsets: FloatArray) -> float:
+    """cm per file unit that ``preset="auto"`` uses for a hierarchy (offsets in file units).
+
+    CMU-named joints are in CMU units (5.6444 cm) unless their leg is as long
+    as a leg in cm (:data:`CM_LEG_THRESHOLD`); anything else is taken as cm.
+    """
+    if names != presets.CMU_JOINT_NAMES:
+        return 1.0
+    return 1.0 if _leg_length(names, offsets) > CM_LEG_THRESHOLD else presets.CMU_SCALE_CM
+
+
 def read_bvh(
     path: os.PathLike[str] | str,
     *,
@@ -466,7 +492,9 @@ def read_bvh(
 
     Args:
         path: The ``.bvh`` file.
-        scale: cm per file unit. Defaults to the preset's (CMU: 5.6444), else 1.
+        scale: cm per file unit. Defaults to the preset's (CMU: 5.6444), else 1;
+            with ``"auto"``, CMU-named bones as long as a leg in cm keep 1
+            (:func:`auto_scale`), so a file written in cm reads back as written.
         preset: ``"cmu"`` for the CMU MotionBuilder conversion (scale 5.6444,
             first frame dropped because the converter put a T-pose there),
             ``"none"``, or ``"auto"``: ``"cmu"`` when the joints are the 31
@@ -495,7 +523,10 @@ def to_clip(
     spath = data.path
     resolved = _resolve(preset, data.names)
     if scale is None:
-        scale = presets.CMU_SCALE_CM if resolved == "cmu" else 1.0
+        if preset == "auto":
+            scale = auto_scale(data.names, data.offsets)
+        else:
+            scale = presets.CMU_SCALE_CM if resolved == "cmu" else 1.0
     if not (math.isfinite(scale) and scale > 0):
         raise ValueError(f"scale must be a positive number of cm per file unit, got {scale}")
     if drop_first_frame is None:
@@ -654,6 +685,15 @@ def _hierarchy_lines(skeleton: Skeleton, offsets: FloatArray, scale: float, prec
     yield from joint(0, 0)
 
 
+def _default_write_scale(clip: Clip) -> float:
+    """The unit :func:`write_bvh` uses when none is given; see its ``scale``."""
+    scale = float(clip.source.get("scale") or 1.0)
+    names = clip.skeleton.names
+    if auto_scale(names, clip.skeleton.offsets / scale) != scale:
+        scale = auto_scale(names, clip.skeleton.offsets)  # cm, or CMU units for CMU bones too short to be cm
+    return scale
+
+
 def write_bvh(
     clip: Clip,
     path: os.PathLike[str] | str,
@@ -672,8 +712,12 @@ def write_bvh(
         clip: The motion; rotations become Euler angles in each joint's
             channel order (``skeleton.channels``).
         path: Target ``.bvh`` file.
-        scale: cm per written unit; defaults to the clip's source scale
-            (so a CMU clip is written back in CMU units), else 1.
+        scale: cm per written unit. Defaults to the clip's source scale
+            (so a CMU clip is written back in CMU units), else 1, as long as
+            :func:`read_bvh` with default options reads that unit back;
+            otherwise (a file read with ``scale=``, CMU names on bones too
+            short for cm) the unit it will read: cm, or CMU units for such
+            CMU bones. Every file written with the default reads back as written.
         precision: Decimals per number; 6 keeps a read-write-read round trip
             within 1e-6.
 
@@ -682,7 +726,7 @@ def write_bvh(
     """
     spath = os.fspath(path)
     if scale is None:
-        scale = float(clip.source.get("scale") or 1.0)
+        scale = _default_write_scale(clip)
     if not (math.isfinite(scale) and scale > 0):
         raise ValueError(f"scale must be a positive number of cm per file unit, got {scale}")
     values, offsets = _channel_values(clip, scale, spath)
