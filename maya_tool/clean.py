@@ -36,6 +36,7 @@ from numpy.typing import NDArray
 
 from . import quaternion as quat
 from .clip import Clip
+from .contacts import runs as _runs
 from .errors import MocapError, ModelMismatchError
 
 FloatArray = NDArray[np.float64]
@@ -326,15 +327,6 @@ def smooth_root(clip: Clip, cutoff_hz: float) -> tuple[FloatArray, FloatArray]:
     return positions, rotations
 
 
-def _runs(mask: NDArray[np.bool_]) -> list[tuple[int, int]]:
-    """(start, stop) of each run of True in a 1-D mask, stop exclusive."""
-    if not mask.any():
-        return []
-    padded = np.concatenate([[False], mask, [False]]).astype(np.int8)
-    edges = np.flatnonzero(np.diff(padded))
-    return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2])]
-
-
 def change_report(original: Clip, cleaned: Clip, threshold_deg: float = DEFAULT_THRESHOLD_DEG,
                   cleaned_joints: Sequence[bool] | None = None) -> dict[str, Any]:
     """Per joint mean and max change in degrees and the runs of frames changed more than ``threshold_deg``.
@@ -421,7 +413,11 @@ def clean_clip(clip: Clip, model: CleaningModel, options: CleanOptions | None = 
         weights[:, 0] = per_frame
     cleaned = replace(clip, root_positions=root_positions, rotations=rotations,
                       source={**clip.source, "cleaned_with": model.name})
+    feet: dict[str, Any] | None = None
+    if options.feet:
+        cleaned, feet = _keep_feet_planted(clip, cleaned, weights, options)
     report = change_report(clip, cleaned, options.threshold_deg, cleaned_joints=weights.max(axis=0) > 0)
+    report["feet"] = feet
     report.update({
         "model": model.name,
         "options": options.to_dict(),
@@ -430,6 +426,26 @@ def clean_clip(clip: Clip, model: CleaningModel, options: CleanOptions | None = 
         "missing_model_joints": [model_names[m] for m in range(1, len(model_names)) if m not in set(mapping)],
     })
     return CleanResult(clip=cleaned, report=report, weights=weights, model_output=output)
+
+
+def _keep_feet_planted(original: Clip, cleaned: Clip, weights: FloatArray,
+                       options: CleanOptions) -> tuple[Clip, dict[str, Any]]:
+    """Pin the toes where the input's feet are planted; the report's ``feet`` entry."""
+    from . import contacts
+
+    legs = contacts.find_legs(original.skeleton, resolve_name_map(options.name_map))
+    if not legs:
+        return cleaned, {"skipped": "no leg joints (UpLeg, Leg, Foot, ToeBase by CMU name) in the clip"}
+    limits = contacts.thresholds(original, legs, options.contact_height, options.contact_speed)
+    found = contacts.detect_contacts(original, legs, limits)
+    strength = np.stack([weights[:, [leg.hip, leg.knee, leg.ankle]].max(axis=1) for leg in legs], axis=1)
+    planted = contacts.plant_feet(cleaned, legs, found, strength)
+    sliding = {
+        "input": contacts.foot_sliding(original, legs, found, limits.up_axis),
+        "unplanted": contacts.foot_sliding(cleaned, legs, found, limits.up_axis),
+        "output": contacts.foot_sliding(planted, legs, found, limits.up_axis),
+    }
+    return planted, contacts.feet_report(legs, found, limits, sliding)
 
 
 def _joint_mask(names: list[str], model_names: list[str], mapping: Sequence[int | None],
