@@ -147,11 +147,6 @@ def _control_changes(quick: bool, folder: Path) -> list[Row]:
             [lambda m=m: panel.mode_combo.setCurrentText(m) for m in ["denoised", "noisy"] * (1 if quick else 3)],
             lambda: None,
         ),
-        (
-            "encode toggle, noisy -> denoised",
-            [panel.encode_check.toggle for _ in range(2 if quick else 6)],
-            lambda: None,
-        ),
     ]
     panel.mode_combo.setCurrentText("noisy")
     _wait(app, lambda: not panel.controller.busy)

@@ -86,7 +86,7 @@ def test_plugin_registers_every_attribute_with_maya_flags(fake_maya: FakeMaya) -
         assert attrs[name].flags["keyable"], f"{name} must be keyable"
     for name in ("filePath", "modelPath", "time") + OUTPUTS:
         assert not attrs[name].flags["keyable"], f"{name} must not be keyable"
-    assert attrs["mode"].fields == {"original": 0, "encoded": 1, "noisy": 2, "denoised": 3}
+    assert attrs["mode"].fields == {"original": 0, "encoded": 1, "noisy": 2, "denoised": 3, "cleaned": 4}
     assert tuple(attrs["mode"].fields) == modes.MODES
     mat = attrs["matOut"].flags
     assert mat["array"] and mat["usesArrayDataBuilder"] and not mat["writable"] and not mat["storable"]

@@ -101,7 +101,7 @@ def test_controls_are_linked_and_reach_the_host(qtbot, tmp_path) -> None:  # typ
         assert panel.noise_slider.value() == 200
         panel.noise_slider.setValue(50)
         assert abs(panel.noise_spin.value() - 0.05) < 1e-9 and abs(panel.controller.noise - 0.05) < 1e-9
-        click_check(qtbot, panel.encode_check)
+        panel.mode_combo.setCurrentText("encoded")
         assert panel.controller.encode is True and host.read_attribute("encode") is True
         click_check(qtbot, panel.compare_check)
         assert host.read_attribute("compare") is (panel.compare_check.isChecked())
@@ -292,7 +292,7 @@ def test_settings_and_layout_are_remembered(qtbot, tmp_path) -> None:  # type: i
 
 
 def test_tooltips_everywhere_that_matters(panel: Panel) -> None:
-    for widget in (panel.open_button, panel.mode_combo, panel.encode_check, panel.noise_slider, panel.noise_spin,
+    for widget in (panel.open_button, panel.mode_combo, panel.noise_type_combo, panel.noise_slider, panel.noise_spin,
                    panel.compare_check, panel.transport.play_button, panel.error_view.angle_button,
                    panel.jobs_view.start_button, panel.jobs_view.preset, panel.jobs_view.cancel_button,
                    panel.jobs_view.resume_button, panel.jobs_view.batch_size):

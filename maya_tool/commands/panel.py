@@ -7,12 +7,13 @@ import os
 import sys
 
 from ..errors import MocapError
+from ..modes import MODES
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--clip", metavar="FILE", help="open this BVH, AMC or CSV clip")
     parser.add_argument("--model", metavar="M", help="use this model: a sidecar/weights path or a registered name")
-    parser.add_argument("--mode", choices=("original", "encoded", "noisy", "denoised"), help="display mode")
+    parser.add_argument("--mode", choices=MODES, help="display mode")
     parser.add_argument("--noise", type=float, metavar="SIGMA", help="noise sigma for the noisy and denoised modes")
     parser.add_argument("--frame", type=int, metavar="N", help="current frame (0 = first frame of the clip)")
     parser.add_argument("--tab", choices=("errors", "skeleton", "jobs"), help="tab to show")

@@ -24,8 +24,9 @@ from numpy.typing import NDArray
 from .. import kinematics
 from ..clip import Clip
 from ..errors import MocapError
-from ..modes import MODES, compute_variant, effective_mode
-from .host import ATTRIBUTES, Host, coerce_attribute
+from ..corruption import CORRUPTIONS
+from ..modes import CORRUPTED_MODES, MODES, compute_variant, effective_mode, mode_from_node, toggle_encode, uses_model
+from .host import Host, coerce_attribute, host_attributes
 from .qt import QtCore, Signal
 from .workers import TaskRunner
 
@@ -64,8 +65,9 @@ class Evaluation:
     Attributes:
         clip: The original clip.
         variant: The clip as shown in ``mode``.
-        mode: The effective mode (``modes.effective_mode`` of mode and encode).
+        mode: The mode shown (``modes.effective_mode`` of mode and encode).
         sigma: Noise sigma used (0 when the mode adds none).
+        noise_type: The corruption used (``gaussian`` when the mode adds none).
         errors: ``evaluate.frame_errors(clip, variant)``, exactly.
         seconds: Time spent computing, for the status line and benchmarks.
     """
@@ -77,6 +79,9 @@ class Evaluation:
     errors: Any
     seconds: float = 0.0
     joint_names: list[str] = field(default_factory=list)
+    noise_type: str = "gaussian"
+    model: Any = None
+    """The model the variant was computed with (``None`` when the mode runs none)."""
 
     def positions_at(self, frame: int) -> NDArray[np.float64]:
         """(J, 3) world joint positions of the variant at one frame, in cm.
@@ -118,7 +123,14 @@ def read_clip_data(path: str) -> ClipData:
 
 
 def evaluate_variant(
-    clip: Clip, mode: str, *, model: Any = None, encode: bool = False, sigma: float = 0.0, reference: Any = None
+    clip: Clip,
+    mode: str,
+    *,
+    model: Any = None,
+    encode: bool = False,
+    sigma: float = 0.0,
+    reference: Any = None,
+    noise_type: str = "gaussian",
 ) -> Evaluation:
     """The variant shown in ``mode`` and its per-frame errors (worker thread).
 
@@ -129,17 +141,20 @@ def evaluate_variant(
     from ..evaluate import frame_errors
 
     start = time.perf_counter()
-    variant = compute_variant(clip, mode, model=model, encode=encode, sigma=sigma)
+    variant = compute_variant(clip, mode, model=model, encode=encode, sigma=sigma, corruption=noise_type)
     errors = reference.errors(variant) if reference is not None else frame_errors(clip, variant)
     shown = effective_mode(mode, encode)
+    corrupted = shown in CORRUPTED_MODES
     return Evaluation(
         clip=clip,
         variant=variant,
         mode=shown,
-        sigma=sigma if shown in ("noisy", "denoised") else 0.0,
+        sigma=sigma if corrupted else 0.0,
         errors=errors,
         seconds=time.perf_counter() - start,
         joint_names=list(getattr(errors, "joint_names", clip.skeleton.names[1:])),
+        noise_type=noise_type if corrupted else "gaussian",
+        model=model if uses_model(shown) else None,
     )
 
 
@@ -166,8 +181,9 @@ class Controller(QtCore.QObject):
     Signals:
         clipChanged(object): the new :class:`ClipData` (or ``None``).
         modelChanged(object): the new model (``runtime.NumpyModel``) or ``None``.
-        stateChanged(str, object): ``mode``, ``encode``, ``noise``, ``compare``
-            or ``unit`` changed to the value.
+        stateChanged(str, object): ``mode``, ``encode``, ``noise``, ``noise_type``,
+            ``compare`` or ``unit`` changed to the value. ``encode`` always
+            follows ``mode`` (``modes.uses_model``): the panel has one mode control.
         evaluationChanged(object): a new :class:`Evaluation`, or ``None`` when the
             current settings cannot be computed (the reason goes to ``message``).
         frameChanged(int): the current frame.
@@ -196,7 +212,9 @@ class Controller(QtCore.QObject):
         self._clip: ClipData | None = None
         self._model: Any = None
         self._model_path = ""
-        self._state: dict[str, Any] = {"mode": "original", "encode": False, "noise": 0.05, "compare": True}
+        self._state: dict[str, Any] = {
+            "mode": "original", "encode": False, "noise": 0.05, "noise_type": "gaussian", "compare": True,
+        }
         self._unit = "angle"
         self._frame = 0
         self._selected: list[str] = []
@@ -246,6 +264,10 @@ class Controller(QtCore.QObject):
         return float(self._state["noise"])
 
     @property
+    def noise_type(self) -> str:
+        return str(self._state["noise_type"])
+
+    @property
     def compare(self) -> bool:
         return bool(self._state["compare"])
 
@@ -284,7 +306,9 @@ class Controller(QtCore.QObject):
 
     def attributes(self) -> dict[str, Any]:
         """The values the host's node mirrors (see :data:`host.ATTRIBUTES`)."""
-        return {"clip": self.clip_path, "model": self._model_path, **self._state}
+        names = host_attributes(self.host)
+        values = {"clip": self.clip_path, "model": self._model_path, **self._state}
+        return {name: values[name] for name in names if name in values}
 
     # ------------------------------------------------------------- clip/model
     def load_clip(self, path: os.PathLike[str] | str) -> None:
@@ -343,13 +367,29 @@ class Controller(QtCore.QObject):
 
     # --------------------------------------------------------------- controls
     def set_mode(self, mode: str) -> None:
+        """Show ``mode``; the node's ``encode`` is set to what the mode implies (one control, no contradiction)."""
         if mode not in MODES:
             self.message.emit(f"unknown mode {mode!r}: expected one of {', '.join(MODES)}", "error")
             return
-        self._set_state("mode", mode)
+        changed = self._state["mode"] != mode
+        self._state["mode"] = mode
+        if changed:
+            self._push("mode", mode)
+            self.stateChanged.emit("mode", mode)
+        self._set_state("encode", uses_model(mode))
+        if changed:
+            self._schedule()
 
     def set_encode(self, encode: bool) -> None:
-        self._set_state("encode", bool(encode))
+        """The tutorial's toggle: original <-> encoded, noisy <-> denoised (the mode control follows)."""
+        self.set_mode(toggle_encode(self.mode, bool(encode)))
+
+    def set_noise_type(self, name: str) -> None:
+        """The corruption of the noisy and denoised modes (``maya_tool.corruption.CORRUPTIONS``)."""
+        if name not in CORRUPTIONS:
+            self.message.emit(f"unknown noise type {name!r}: expected one of {', '.join(CORRUPTIONS)}", "error")
+            return
+        self._set_state("noise_type", name)
 
     def set_noise(self, sigma: float) -> None:
         self._set_state("noise", max(0.0, float(sigma)))
@@ -370,7 +410,7 @@ class Controller(QtCore.QObject):
         self._state[name] = value
         self._push(name, value)
         self.stateChanged.emit(name, value)
-        if name != "compare":
+        if name not in ("compare", "encode"):
             self._schedule()
 
     # ------------------------------------------------------------------ time
@@ -465,17 +505,32 @@ class Controller(QtCore.QObject):
                 else:
                     self.set_model(None)
             return
+        if name == "encode" and bool(value) == uses_model(self.mode):
+            return
         self._from_host = True
         try:
             setters: dict[str, Callable[[Any], None]] = {
                 "mode": self.set_mode,
                 "encode": self.set_encode,
                 "noise": self.set_noise,
+                "noise_type": self.set_noise_type,
                 "compare": self.set_compare,
             }
             setters[name](value)
         finally:
             self._from_host = False
+        if name in ("mode", "encode"):
+            self._reconcile_host()
+
+    def _reconcile_host(self) -> None:
+        """Write back the node's mode and encode when an outside edit left them disagreeing with the panel."""
+        for name, value in (("mode", self.mode), ("encode", self.encode)):
+            try:
+                current = self.host.read_attribute(name)
+            except MocapError:
+                return
+            if current is not None and coerce_attribute(name, current) != value:
+                self._call_host(self.host.write_attribute, name, value)
 
     def on_host_time_changed(self, frame: int) -> None:
         """The host's time moved (Maya's time slider): follow without echoing back."""
@@ -488,7 +543,15 @@ class Controller(QtCore.QObject):
         except MocapError as exc:
             self.message.emit(error_text(exc), "warning")
             return
-        for name in ATTRIBUTES:
+        if attributes.get("mode") is not None:
+            try:
+                mode = coerce_attribute("mode", attributes["mode"])
+                attributes["mode"] = mode_from_node(mode, bool(attributes.get("encode")))
+                attributes["encode"] = uses_model(attributes["mode"])
+            except ValueError as exc:
+                self.message.emit(str(exc), "warning")
+                attributes.pop("mode")
+        for name in host_attributes(self.host):
             if name in attributes and attributes[name] is not None:
                 self.on_host_attribute_changed(name, attributes[name])
         try:
@@ -535,17 +598,20 @@ class Controller(QtCore.QObject):
             self._model,
             self.encode,
             self.noise,
+            self.noise_type,
             on_done=self._evaluated,
             on_error=self._evaluation_failed,
         )
 
     @staticmethod
-    def _evaluate(data: ClipData, mode: str, model: Any, encode: bool, sigma: float) -> Evaluation:
+    def _evaluate(data: ClipData, mode: str, model: Any, encode: bool, sigma: float, noise_type: str) -> Evaluation:
         if data.reference is None:
             from ..evaluate import ErrorReference
 
             data.reference = ErrorReference(data.clip)
-        return evaluate_variant(data.clip, mode, model=model, encode=encode, sigma=sigma, reference=data.reference)
+        return evaluate_variant(
+            data.clip, mode, model=model, encode=encode, sigma=sigma, reference=data.reference, noise_type=noise_type
+        )
 
     def _evaluated(self, evaluation: Evaluation) -> None:
         if self._clip is None or evaluation.clip is not self._clip.clip:

@@ -34,6 +34,16 @@ Attributes
     ``compare``   ``bool``   show the original next to the result
     ============  =========  ==============================================
 
+    ``mode`` and ``encode`` always arrive as a consistent pair: the panel
+    writes ``encode = modes.uses_model(mode)`` with every mode, and after an
+    outside edit of either it writes back the pair of the mode the node then
+    shows (``modes.mode_from_node``), so the two never contradict each other.
+
+    Optional attributes: a host lists in ``extra_attributes`` those of
+    :data:`EXTRA_ATTRIBUTES` its node has (``noise_type``: one of
+    ``maya_tool.corruption.CORRUPTIONS``, the node's ``noiseType`` enum); the
+    controller reads and writes only those, so a node without them still works.
+
 Notifications
     :meth:`Host.attach` gives the host two callbacks. The host calls
     ``on_attribute_changed(name, value)`` when one of the attributes above
@@ -57,10 +67,20 @@ import os
 from typing import Any, Callable, Mapping, Protocol, runtime_checkable
 
 from ..clip import Clip
+from ..corruption import CORRUPTIONS
 from ..modes import MODES
 
 ATTRIBUTES: tuple[str, ...] = ("clip", "model", "mode", "encode", "noise", "compare")
 """Names of the controls that the controller and the host's node share."""
+
+EXTRA_ATTRIBUTES: tuple[str, ...] = ("noise_type",)
+"""Controls a host may offer on top of :data:`ATTRIBUTES` (listed in its ``extra_attributes``)."""
+
+
+def host_attributes(host: Any) -> tuple[str, ...]:
+    """Every attribute this host's node has: :data:`ATTRIBUTES` and the extras it declares."""
+    extra = tuple(getattr(host, "extra_attributes", ()) or ())
+    return ATTRIBUTES + tuple(name for name in EXTRA_ATTRIBUTES if name in extra)
 
 AttributeCallback = Callable[[str, Any], None]
 TimeCallback = Callable[[int], None]
@@ -73,8 +93,14 @@ def coerce_attribute(name: str, value: Any) -> Any:
     0/1 for booleans, ``None`` for an empty path); this turns it into the
     documented type so both sides compare equal values.
     """
-    if name not in ATTRIBUTES:
-        raise ValueError(f"unknown attribute {name!r}: expected one of {', '.join(ATTRIBUTES)}")
+    if name not in ATTRIBUTES + EXTRA_ATTRIBUTES:
+        raise ValueError(f"unknown attribute {name!r}: expected one of {', '.join(ATTRIBUTES + EXTRA_ATTRIBUTES)}")
+    if name == "noise_type":
+        if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < len(CORRUPTIONS):
+            return CORRUPTIONS[value]
+        if value not in CORRUPTIONS:
+            raise ValueError(f"noise type must be one of {', '.join(CORRUPTIONS)}, got {value!r}")
+        return str(value)
     if name in ("clip", "model"):
         return "" if value is None else os.fspath(value)
     if name == "mode":
@@ -158,6 +184,7 @@ class StandaloneHost:
     """
 
     name = "standalone"
+    extra_attributes = EXTRA_ATTRIBUTES
 
     def __init__(self) -> None:
         self._attributes: dict[str, Any] = {}

@@ -18,6 +18,7 @@ from typing import Any, Callable
 from .. import io as mio
 from ..errors import MocapError
 from ..jobs import JobStore
+from ..corruption import CORRUPTIONS
 from ..modes import MODES
 from . import style
 from .controller import ClipData, Controller, Evaluation
@@ -34,6 +35,20 @@ NOISE_MAX = 0.5
 NOISE_STEPS = 500
 """Noise slider resolution: 0.001 per step up to :data:`NOISE_MAX`."""
 TABS = ("errors", "skeleton", "jobs")
+MODE_HELP = {
+    "original": "the clip as read (nothing to compare: errors are zero)",
+    "encoded": "the clip through the model: what compression loses",
+    "noisy": "the clip with the chosen noise type added",
+    "denoised": "noisy, then the model: how well it cleans noise it did not see",
+    "cleaned": "the model on the clip's own data, no added noise: for cleaning a real take (shows what it changed)",
+}
+"""What each mode shows, for the mode control's tooltips."""
+NOISE_TYPE_HELP = {
+    "gaussian": "the tutorial's jitter: sigma per quaternion component, seeded by frame",
+    "pops": "marker swaps: a joint turns 10-45 degrees for 1-3 frames (rate 0.005 per joint and frame)",
+    "gaps": "solver dropouts: a joint holds its value for 5-40 frames, then snaps back",
+    "capture": "a solved optical take: pops, gaps and a light jitter (the sigma below)",
+}
 
 
 def list_model_infos(extra_dirs: list[str]) -> list[Any]:
@@ -352,16 +367,24 @@ class Panel(QtWidgets.QWidget):
         box = QtWidgets.QGroupBox("Display")
         form = QtWidgets.QFormLayout(box)
         self.mode_combo = QtWidgets.QComboBox()
-        self.mode_combo.addItems(list(MODES))
+        for i, mode in enumerate(MODES):
+            self.mode_combo.addItem(mode)
+            self.mode_combo.setItemData(i, f"{mode}: {MODE_HELP[mode]} (Ctrl+{i + 1})", Qt.ItemDataRole.ToolTipRole)
         self.mode_combo.setToolTip(
-            "original: the clip; encoded: through the model; noisy: with noise; denoised: noisy, then the model (Ctrl+1..4)"
+            "What is on screen: " + "; ".join(f"{m}: {MODE_HELP[m]}" for m in MODES)
+            + f" (Ctrl+1..{len(MODES)}). In Maya the node's Encode follows this control."
         )
         self.mode_combo.currentTextChanged.connect(self.controller.set_mode)
         form.addRow("Mode:", self.mode_combo)
-        self.encode_check = QtWidgets.QCheckBox("Encode")
-        self.encode_check.setToolTip("Pass the motion through the model (turns original into encoded, noisy into denoised)")
-        self.encode_check.toggled.connect(self.controller.set_encode)
-        form.addRow("", self.encode_check)
+        self.noise_type_combo = QtWidgets.QComboBox()
+        for i, name in enumerate(CORRUPTIONS):
+            self.noise_type_combo.addItem(name)
+            self.noise_type_combo.setItemData(i, f"{name}: {NOISE_TYPE_HELP.get(name, '')}", Qt.ItemDataRole.ToolTipRole)
+        self.noise_type_combo.setToolTip(
+            "What the noisy and denoised modes add: " + "; ".join(f"{n}: {NOISE_TYPE_HELP.get(n, '')}" for n in CORRUPTIONS)
+        )
+        self.noise_type_combo.currentTextChanged.connect(self.controller.set_noise_type)
+        form.addRow("Noise type:", self.noise_type_combo)
         noise_row = QtWidgets.QHBoxLayout()
         self.noise_slider = QtWidgets.QSlider(Qt.Orientation.Horizontal)
         self.noise_slider.setRange(0, NOISE_STEPS)
@@ -410,6 +433,7 @@ class Panel(QtWidgets.QWidget):
         c.message.connect(self.show_message)
         c.busyChanged.connect(self.busy.setVisible)
         self.runner.message.connect(self.show_message)
+        self.runner.jobFinished.connect(self._job_finished)
         self.jobs_view.modelRegistered.connect(self._model_registered)
 
     def _shortcuts(self) -> None:
@@ -527,6 +551,20 @@ class Panel(QtWidgets.QWidget):
             self.settings.add_model_dir(folder)
         self.refresh_models()
 
+    def _job_finished(self, record: Any) -> None:
+        """A job that rewrote the model in use: reload it, so the Model box and the results are the new model's."""
+        current = self.controller.model_path
+        if record.state != "done" or not record.model or not current:
+            return
+        from ..models import modelfile
+
+        same = {os.path.normcase(os.path.abspath(p)) for p in (record.model, modelfile.sidecar_for(record.model))}
+        if os.path.normcase(os.path.abspath(current)) in same or os.path.normcase(
+            os.path.abspath(modelfile.sidecar_for(current))
+        ) in same:
+            self.controller.load_model(current)
+            self.show_message(f"Job {record.spec.name} retrained the model in use: reloaded it", "info")
+
     def _model_picked(self, index: int) -> None:
         path = self.model_combo.itemData(index)
         if path:
@@ -560,17 +598,17 @@ class Panel(QtWidgets.QWidget):
             self.mode_combo.blockSignals(True)
             self.mode_combo.setCurrentText(value)
             self.mode_combo.blockSignals(False)
-        elif name == "encode" and self.encode_check.isChecked() != value:
-            self.encode_check.blockSignals(True)
-            self.encode_check.setChecked(value)
-            self.encode_check.blockSignals(False)
+        elif name == "noise_type" and self.noise_type_combo.currentText() != value:
+            self.noise_type_combo.blockSignals(True)
+            self.noise_type_combo.setCurrentText(value)
+            self.noise_type_combo.blockSignals(False)
         elif name == "compare" and self.compare_check.isChecked() != value:
             self.compare_check.blockSignals(True)
             self.compare_check.setChecked(value)
             self.compare_check.blockSignals(False)
         elif name == "noise":
             self._show_noise(float(value))
-        if name in ("mode", "encode", "noise", "compare", "unit"):
+        if name in ("mode", "noise", "noise_type", "compare", "unit"):
             self.settings.set(name, value)
 
     def _show_noise(self, sigma: float) -> None:
@@ -635,11 +673,13 @@ class Panel(QtWidgets.QWidget):
         mode = s.get("mode", "original")
         if mode in MODES:
             self.controller.set_mode(mode)
-        self.controller.set_encode(bool(s.get("encode", False)))
+        noise_type = s.get("noise_type", "gaussian")
+        if noise_type in CORRUPTIONS:
+            self.controller.set_noise_type(noise_type)
         self.controller.set_noise(float(s.get("noise", 0.05)))
         self.controller.set_compare(bool(s.get("compare", True)))
         self.controller.set_unit(str(s.get("unit", "angle")))
-        for name in ("mode", "encode", "noise", "compare"):
+        for name in ("mode", "noise", "noise_type", "compare"):
             self._state_changed(name, getattr(self.controller, name))
         tab = s.get("tab", "errors")
         if tab in TABS:

@@ -1,0 +1,142 @@
+"""The panel as artists meet it (issue 11): each item driven through clicks and keys.
+
+Every test here drives the widgets as an artist would (qtbot clicks, keys,
+mouse moves) and checks what ends up on screen, in the node (the standalone
+host) and on disk.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from tests import ui_support
+
+import numpy as np
+import pytest
+
+from maya_tool.corruption import CORRUPTIONS
+from maya_tool.evaluate import frame_errors
+from maya_tool.jobs import JobStore
+from maya_tool.models.runtime import load_model
+from maya_tool.modes import MODES, compute_variant, effective_mode, uses_model
+from maya_tool.ui.host import StandaloneHost
+from maya_tool.ui.panel import Panel, create_panel
+from maya_tool.ui.qt import QtCore, QtWidgets, Qt
+from maya_tool.ui.settings import Settings
+from tests import synth
+
+
+def make_panel(qtbot, tmp_path: Path, host: StandaloneHost | None = None, python: str | None = None) -> Panel:  # type: ignore[no-untyped-def]
+    panel = create_panel(
+        host or StandaloneHost(),
+        settings=Settings(tmp_path / "panel.ini"),
+        job_store=JobStore(tmp_path / "jobs"),
+        training_python=python or sys.executable,
+    )
+    qtbot.addWidget(panel)
+    panel.resize(1300, 820)
+    with qtbot.waitActive(panel):
+        panel.show()
+        panel.activateWindow()
+    return panel
+
+
+def idle(qtbot, panel: Panel) -> None:  # type: ignore[no-untyped-def]
+    qtbot.waitUntil(lambda: not panel.controller.busy, timeout=20000)
+
+
+def key(n: int) -> Qt.Key:
+    return getattr(Qt.Key, f"Key_{n}")
+
+
+@pytest.fixture()
+def clip_and_model(tmp_path):  # type: ignore[no-untyped-def]
+    clip = synth.smooth_clip(160)
+    path = ui_support.make_pca_model(tmp_path / "models", "pca-artist", [clip], latent=12)
+    return clip, path
+
+
+def test_one_mode_control_says_what_is_on_screen_and_the_node_agrees(qtbot, tmp_path, clip_and_model) -> None:  # type: ignore[no-untyped-def]
+    """Item 1: no separate Encode box; the mode shown, the skeleton header and the node never disagree."""
+    clip, model_path = clip_and_model
+    host = StandaloneHost()
+    panel = make_panel(qtbot, tmp_path, host)
+    try:
+        model = load_model(model_path)
+        panel.controller.set_clip(clip)
+        panel.controller.set_model(model, str(model_path))
+        panel.tabs.setCurrentIndex(1)
+        panel.tabs.setFocus()
+        idle(qtbot, panel)
+        assert not [b for b in panel.findChildren(QtWidgets.QCheckBox) if "encode" in b.text().lower()]
+        assert [panel.mode_combo.itemText(i) for i in range(panel.mode_combo.count())] == list(MODES)
+        assert "cleaned" in MODES
+        for i, mode in enumerate(MODES):
+            qtbot.keyClick(panel.tabs, key(i + 1), Qt.KeyboardModifier.ControlModifier)
+            idle(qtbot, panel)
+            assert panel.mode_combo.currentText() == mode
+            assert panel.controller.evaluation.mode == mode
+            assert f"mode: {mode}" in panel.skeleton_view.caption.text()
+            node_mode, node_encode = host.read_attribute("mode"), host.read_attribute("encode")
+            assert node_mode == mode and node_encode is uses_model(mode)
+            assert effective_mode(node_mode, node_encode) == mode
+        cleaned = panel.controller.evaluation.variant
+        np.testing.assert_allclose(cleaned.joint_rotations, model.reconstruct(clip.joint_rotations), atol=1e-6)
+
+        # The tutorial's toggle ticked on the node (Attribute Editor) turns original into encoded, both ways.
+        qtbot.keyClick(panel.tabs, key(1), Qt.KeyboardModifier.ControlModifier)
+        host.set_attribute_externally("encode", True)
+        idle(qtbot, panel)
+        assert panel.mode_combo.currentText() == "encoded" == panel.controller.evaluation.mode
+        assert host.read_attribute("mode") == "encoded" and host.read_attribute("encode") is True
+        host.set_attribute_externally("encode", False)
+        assert panel.mode_combo.currentText() == "original" and host.read_attribute("mode") == "original"
+        host.set_attribute_externally("mode", "noisy")
+        host.set_attribute_externally("encode", True)
+        idle(qtbot, panel)
+        assert panel.mode_combo.currentText() == "denoised" == panel.controller.evaluation.mode
+        assert (host.read_attribute("mode"), host.read_attribute("encode")) == ("denoised", True)
+        host.set_attribute_externally("mode", "original")
+        assert panel.mode_combo.currentText() == "original" and host.read_attribute("encode") is False
+    finally:
+        panel.shutdown()
+
+
+def test_a_node_left_contradicting_is_shown_as_what_it_computes(qtbot, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Item 1, reopening the panel on a tutorial node set to mode original with encode on."""
+    host = StandaloneHost()
+    host.update_node({"mode": "original", "encode": True, "noise": 0.05})
+    panel = make_panel(qtbot, tmp_path, host)
+    try:
+        assert panel.mode_combo.currentText() == "encoded"
+        assert (host.read_attribute("mode"), host.read_attribute("encode")) == ("encoded", True)
+    finally:
+        panel.shutdown()
+
+
+def test_noise_type_is_offered_beside_noise(qtbot, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Issue 10: gaussian / pops / gaps / capture from the panel, the default unchanged."""
+    clip = synth.smooth_clip(200)
+    host = StandaloneHost()
+    panel = make_panel(qtbot, tmp_path, host)
+    try:
+        panel.controller.set_clip(clip)
+        panel.tabs.setFocus()
+        qtbot.keyClick(panel.tabs, key(3), Qt.KeyboardModifier.ControlModifier)
+        idle(qtbot, panel)
+        combo = panel.noise_type_combo
+        assert [combo.itemText(i) for i in range(combo.count())] == list(CORRUPTIONS)
+        assert combo.currentText() == "gaussian"
+        expected = frame_errors(clip, compute_variant(clip, "noisy", sigma=panel.controller.noise))
+        np.testing.assert_array_equal(panel.controller.evaluation.errors.angle_deg, expected.angle_deg)
+        combo.setFocus()
+        qtbot.keyClick(combo, Qt.Key.Key_Down)
+        idle(qtbot, panel)
+        assert combo.currentText() == "pops" and panel.controller.evaluation.noise_type == "pops"
+        assert host.read_attribute("noise_type") == "pops"
+        pops = frame_errors(clip, compute_variant(clip, "noisy", sigma=panel.controller.noise, corruption="pops"))
+        np.testing.assert_array_equal(panel.controller.evaluation.errors.angle_deg, pops.angle_deg)
+        assert pops.angle_deg.max() > 9.0  # a pop turns a joint at least 10 degrees
+    finally:
+        panel.shutdown()
