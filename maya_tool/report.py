@@ -3,7 +3,9 @@
 The JSON is what the README table is built from; the plots show where (which
 joints) and when (which frames) a model or a filter goes wrong, which a mean
 hides; the CSV holds the curves behind the plots for anyone who wants to plot
-them differently.
+them differently. Means over joints in the plots are over the animated joints
+(those that move in the clean clip), as the headline figures are; joints that
+never move are marked "(still)" in the per-joint chart.
 
 Matplotlib is optional (the ``plots`` extra) and only imported here, through
 its object-oriented Agg API: no pyplot state, so writing a report from inside
@@ -29,6 +31,7 @@ COLORS = {
     "denoised": "#d62728",
     "butterworth": "#2ca02c",
     "savgol": "#ff7f0e",
+    "despike": "#9467bd",
 }
 
 CSV_COLUMNS = ("clip", "frame", "time_s", "joint", "variant", "angle_deg", "position_cm", "vertex_cm")
@@ -89,17 +92,22 @@ def _mark_clips(axes: Any, evaluation: Evaluation, starts: list[float]) -> None:
 def _title_suffix(evaluation: Evaluation) -> str:
     names = [str(c["name"]) for c in evaluation.clips]
     clips = names[0] if len(names) == 1 else f"{len(names)} clips"
-    return f"{clips}, noise sigma {evaluation.sigma:g}"
+    return f"{clips}, {evaluation.setting.describe()}"
 
 
 def _variant_label(evaluation: Evaluation, variant: str) -> str:
-    if variant == "butterworth" and evaluation.butterworth_cutoff_hz is not None:
-        return f"butterworth {evaluation.butterworth_cutoff_hz:g} Hz"
-    if variant == "savgol" and evaluation.savgol_window is not None:
-        return f"savgol {evaluation.savgol_window}/{evaluation.savgol_order}"
     if variant in ("reconstruction", "denoised") and evaluation.model:
         return f"{variant} ({evaluation.model['name']})"
-    return variant
+    label = evaluation.label(variant)
+    return label + " (best classical)" if variant == evaluation.classical else label
+
+
+def _animated_mean(errors: Any) -> np.ndarray:
+    """Per-frame mean angle over the animated joints of that frame's clip (all joints where none moves)."""
+    mask = errors.animated_mask()
+    counts = mask.sum(axis=1)
+    moving = np.where(mask, errors.angle_deg, 0.0).sum(axis=1) / np.maximum(counts, 1)
+    return np.where(counts > 0, moving, errors.angle_deg.mean(axis=1) if errors.angle_deg.shape[1] else 0.0)
 
 
 def _plot_joint_curves(
@@ -113,7 +121,7 @@ def _plot_joint_curves(
     ax = fig.add_subplot(1, 1, 1)
     for j in worst:
         ax.plot(times, errors.angle_deg[:, j], linewidth=0.8, label=errors.joint_names[j])
-    ax.plot(times, errors.angle_deg.mean(axis=1), color="black", linewidth=1.6, label="mean of all joints")
+    ax.plot(times, _animated_mean(errors), color="black", linewidth=1.6, label="mean of the animated joints")
     _mark_clips(ax, evaluation, starts)
     ax.set_title(
         f"{_variant_label(evaluation, variant)}: angle error of the {len(worst)} worst of "
@@ -137,11 +145,15 @@ def _plot_variants_over_time(
     for variant in variants:
         errors = evaluation.errors[variant]
         ax.plot(
-            times, errors.angle_deg.mean(axis=1), linewidth=1.0, color=COLORS.get(variant),
+            times, _animated_mean(errors), linewidth=1.0, color=COLORS.get(variant),
             label=_variant_label(evaluation, variant),
         )
     _mark_clips(ax, evaluation, starts)
-    ax.set_title(f"Mean angle error over all joints, per frame ({_title_suffix(evaluation)})")
+    count = len(evaluation.animated_joints)
+    ax.set_title(
+        f"Mean angle error over the {count} animated of {len(evaluation.joint_names)} joints, per frame "
+        f"({_title_suffix(evaluation)})"
+    )
     ax.set_xlabel("time (s)" if len(evaluation.clips) == 1 else "time (s), clips back to back")
     ax.set_ylabel("mean geodesic angle error (deg)")
     ax.set_ylim(bottom=0.0)
@@ -152,7 +164,8 @@ def _plot_variants_over_time(
 
 def _plot_per_joint(evaluation: Evaluation, variants: Sequence[str], out_dir: Path, api: tuple[Any, Any]) -> Path:
     figure_cls, canvas_cls = api
-    names = evaluation.joint_names
+    moving = set(evaluation.animated_joints)
+    names = [n if n in moving else f"{n} (still)" for n in evaluation.joint_names]
     x = np.arange(len(names))
     width = 0.8 / max(1, len(variants))
     fig = figure_cls(figsize=(13, 7.5))

@@ -19,11 +19,21 @@ from maya_tool.errors import MocapError, ModelMismatchError
 from maya_tool.skeleton import Skeleton
 from tests import synth
 
-SUMMARY_VARIANT_KEYS = {*ev.TABLE_COLUMNS, "per_joint"}
+SUMMARY_VARIANT_KEYS = {*ev.TABLE_COLUMNS, "max_angle_deg", "animated", "per_joint"}
+ANIMATED_KEYS = {*ev.ANIMATED_COLUMNS, "mean_position_cm", "joints"}
 SUMMARY_TOP_KEYS = {
     "ratio", "bits_per_frame", "frames", "sigma", "butterworth_cutoff_hz", "butterworth_cutoff_selected_on",
-    "savgol_window", "savgol_order", "model", "clips", *ev.VARIANTS,
+    "savgol_window", "savgol_order", "model", "clips", *ev.VARIANTS, "classical", "animated_joints",
+    "still_joints", "corruption", "corruption_seed", "despike_window", "despike_threshold", "despike_cutoff_hz",
 }
+
+
+def with_still_joints(clip: Clip, joints: tuple[int, ...]) -> Clip:
+    """``clip`` with the given joint columns (0 = first non-root joint) held at their first frame."""
+    rotations = clip.joint_rotations.copy()
+    for j in joints:
+        rotations[:, j] = rotations[0, j]
+    return clip.with_joint_rotations(rotations)
 
 
 def chain_clip(frames: int = 4) -> Clip:
@@ -160,8 +170,45 @@ def test_summary_statistics() -> None:
     s = errors.summary()
     assert s["mean_angle_deg"] == pytest.approx(99.5)
     assert s["p99_angle_deg"] == pytest.approx(np.percentile(np.arange(200.0), 99))
-    assert s["max_vertex_cm"] == 2.0 and s["mean_position_cm"] == 1.0
-    assert s["per_joint"] == {"names": ["a", "b"], "mean_angle_deg": [99.0, 100.0], "mean_position_cm": [1.0, 1.0]}
+    assert s["max_vertex_cm"] == 2.0 and s["mean_position_cm"] == 1.0 and s["max_angle_deg"] == 199.0
+    assert s["per_joint"] == {
+        "names": ["a", "b"], "mean_angle_deg": [99.0, 100.0], "mean_position_cm": [1.0, 1.0], "animated": [True, True]
+    }
+    # without a mask every joint counts as animated
+    assert s["animated"]["mean_angle_deg"] == s["mean_angle_deg"] and s["animated"]["joints"] == ["a", "b"]
+
+
+def test_animated_figures_leave_out_the_joints_that_never_move() -> None:
+    angle = np.column_stack([np.arange(100.0), np.full(100, 50.0)])
+    vertex = np.column_stack([np.ones(100), np.full(100, 9.0)])
+    mask = np.zeros((100, 2), dtype=bool)
+    mask[:, 0] = True
+    errors = ev.FrameErrors(angle, np.zeros((100, 2)), vertex, ["moves", "still"], mask)
+    s = errors.summary()
+    moving = s["animated"]
+    assert set(moving) == ANIMATED_KEYS and moving["joints"] == ["moves"]
+    assert moving["mean_angle_deg"] == pytest.approx(49.5) and moving["max_angle_deg"] == 99.0
+    assert moving["p99_angle_deg"] == pytest.approx(np.percentile(np.arange(100.0), 99))
+    assert moving["mean_vertex_cm"] == 1.0 and moving["max_vertex_cm"] == 1.0
+    assert s["mean_angle_deg"] == pytest.approx(49.75) and s["max_vertex_cm"] == 9.0
+    assert s["per_joint"]["animated"] == [True, False]
+    # slicing and pooling keep the mask with its frames
+    pooled = ev.FrameErrors.concatenate([errors.slice(0, 10), ev.FrameErrors(angle, angle, vertex, ["moves", "still"])])
+    assert pooled.animated_mask()[:10, 1].sum() == 0 and pooled.animated_mask()[10:].all()
+    assert pooled.animated_joints == ["moves", "still"]
+
+
+def test_frame_errors_and_error_reference_mark_the_still_joints(clip: Clip) -> None:
+    still = with_still_joints(clip, (0, 5))
+    rng = np.random.default_rng(4)
+    cand = still.with_joint_rotations(still.joint_rotations + rng.normal(0, 0.02, still.joint_rotations.shape))
+    for errors in (ev.frame_errors(still, cand), ev.ErrorReference(still).errors(cand)):
+        names = still.skeleton.names[1:]
+        assert errors.animated_joints == [n for i, n in enumerate(names) if i not in (0, 5)]
+        moving = errors.summary()["animated"]
+        expected = np.delete(errors.angle_deg, [0, 5], axis=1)
+        assert moving["mean_angle_deg"] == pytest.approx(expected.mean())
+        assert moving["max_angle_deg"] == pytest.approx(expected.max())
 
 
 # --- evaluate_clip / evaluate_many -------------------------------------------------------------------------------
@@ -218,12 +265,14 @@ def test_summary_json_has_every_key(clip: Clip) -> None:
 def test_without_model_the_model_variants_are_null(clip: Clip) -> None:
     result = ev.evaluate_clip(clip, sigma=0.05)
     s = result.summary()
-    assert set(result.errors) == {"noisy", "butterworth", "savgol"}
+    assert set(result.errors) == {"noisy", "butterworth", "savgol", "despike"}
     assert s["reconstruction"] is None and s["denoised"] is None and s["model"] is None and s["ratio"] is None
     best = min(result.butterworth_scores, key=lambda k: result.butterworth_scores[k])
     assert s["butterworth_cutoff_hz"] == best
-    assert s["butterworth"]["mean_angle_deg"] == pytest.approx(result.butterworth_scores[best])
-    assert s["savgol"]["mean_angle_deg"] == pytest.approx(min(result.savgol_scores.values()))
+    assert s["butterworth"]["animated"]["mean_angle_deg"] == pytest.approx(result.butterworth_scores[best])
+    assert s["butterworth"]["mean_angle_deg"] == pytest.approx(result.butterworth_all_scores[best])
+    assert s["savgol"]["animated"]["mean_angle_deg"] == pytest.approx(min(result.savgol_scores.values()))
+    assert s["despike"]["animated"]["mean_angle_deg"] == pytest.approx(min(result.despike_scores.values()))
 
 
 def test_model_problems_are_reported(clip: Clip) -> None:
@@ -252,11 +301,19 @@ def test_evaluate_many_pools_frames_and_sweeps_on_the_pool() -> None:
         ev.evaluate_many([])
 
 
-def test_format_table_lists_each_variant(clip: Clip) -> None:
-    table = ev.format_table(ev.evaluate_clip(clip, Identity(), savgol_windows=(9,)).summary())
-    lines = table.splitlines()
-    assert len(lines) == 2 + 5
-    assert lines[2].startswith("reconstruction") and "Hz" in lines[5] and lines[6].startswith("savgol 9/")
+def test_format_table_lists_each_variant_and_says_what_the_columns_are(clip: Clip) -> None:
+    summary = ev.evaluate_clip(with_still_joints(clip, (1,)), Identity(), savgol_windows=(9,)).summary()
+    lines = ev.format_table(summary).splitlines()
+    assert "animated joints (29 of 30)" in lines[0] and "all joints" in lines[0]
+    assert lines[1].split()[:3] == ["variant", "mean", "deg"]
+    rows = lines[3:9]
+    assert rows[0].startswith("reconstruction") and "Hz" in rows[3] and rows[4].startswith("savgol 9/")
+    assert rows[5].startswith("despike ")
+    assert sum(row.rstrip().endswith("*") or " * " in row for row in rows) == 1
+    note = "\n".join(lines[9:])
+    assert "vert cm" in note and "max vert" in note and "0.1 deg" in note and "classical" in note
+    denoised = rows[2].split()
+    assert float(denoised[1]) == pytest.approx(summary["denoised"]["animated"]["mean_angle_deg"], abs=1e-3)
 
 
 # --- report -------------------------------------------------------------------------------------------------------
@@ -277,8 +334,8 @@ def test_report_writes_plots_csv_and_summary(tmp_path: Path) -> None:
     assert json.loads((tmp_path / "rep" / "summary.json").read_text()) == evaluation.summary()
     lines = (tmp_path / "rep" / "curves.csv").read_text().splitlines()
     assert lines[0] == "clip,frame,time_s,joint,variant,angle_deg,position_cm,vertex_cm"
-    assert len(lines) == 1 + 60 * 30 * 5
-    clip_name, frame, _, joint, variant, angle, _, _ = lines[1 + 30 * 5 * 2 + 5 * 3 + 2].split(",")
+    assert len(lines) == 1 + 60 * 30 * 6
+    clip_name, frame, _, joint, variant, angle, _, _ = lines[1 + 30 * 6 * 2 + 6 * 3 + 2].split(",")
     assert (frame, joint, variant) == ("2", "LeftFoot", "denoised")
     assert float(angle) == pytest.approx(evaluation.errors["denoised"].angle_deg[2, 3], rel=1e-4, abs=1e-9)
     assert not list((tmp_path / "rep").glob(".*tmp"))
@@ -405,3 +462,124 @@ def test_error_reference_reuses_the_reference_pose(clip: Clip) -> None:
         reference.errors(clip.slice(0, 5))
     with pytest.raises(MocapError, match="shape"):
         reference.errors(clip.joint_rotations[:5])
+
+
+# --- corruptions, classical, compare_on_clips ------------------------------------------------------------------------
+
+
+def test_corruption_is_the_shared_module_seeded_per_clip(clip: Clip) -> None:
+    from maya_tool import corruption
+
+    setting = corruption.make("pops")
+    first = ev.evaluate_clip(clip, corruption="pops", seed=3, baselines=False)
+    again = ev.evaluate_clip(clip, corruption=setting, seed=3, baselines=False)
+    other = ev.evaluate_clip(clip, corruption="pops", seed=4, baselines=False)
+    expected = corruption.corrupt_rotations(clip.joint_rotations, setting, seed=3)
+    direct = ev.frame_errors(clip, clip.with_joint_rotations(expected))
+    np.testing.assert_allclose(first.errors["noisy"].angle_deg, direct.angle_deg, atol=1e-9)
+    np.testing.assert_array_equal(first.errors["noisy"].angle_deg, again.errors["noisy"].angle_deg)
+    assert not np.array_equal(first.errors["noisy"].angle_deg, other.errors["noisy"].angle_deg)
+    s = first.summary()
+    assert s["corruption"] == setting.to_dict() and s["corruption_seed"] == 3 and s["sigma"] == 0.0
+    # the node's shown variant is the evaluation's noisy clip
+    shown = modes.compute_variant(clip, "noisy", corruption="pops", seed=3)
+    np.testing.assert_allclose(shown.joint_rotations, expected, atol=1e-12)
+    # gaussian stays the tutorial's noise; sigma overrides the corruption's own
+    gauss = ev.evaluate_clip(clip, corruption="gaussian", sigma=0.02, baselines=False)
+    np.testing.assert_allclose(
+        gauss.errors["noisy"].angle_deg,
+        ev.frame_errors(clip, clip.with_joint_rotations(noise.add_noise(clip.joint_rotations, 0.02))).angle_deg,
+        atol=1e-9,
+    )
+    with pytest.raises(MocapError, match="unknown corruption"):
+        ev.evaluate_clip(clip, corruption="dust")
+
+
+def test_classical_is_the_best_filter_on_the_animated_joints_and_despike_wins_on_pops(clip: Clip) -> None:
+    still = with_still_joints(clip, (2,))
+    result = ev.evaluate_clip(still, corruption="pops", savgol_windows=(9, 25), cutoffs=(4.0, 8.0, 12.0))
+    s = result.summary()
+    scores = {v: s[v]["animated"]["mean_angle_deg"] for v in ev.BASELINE_VARIANTS}
+    assert s["classical"]["variant"] == min(scores, key=lambda v: scores[v]) == "despike"
+    assert s["classical"]["animated"] == s["despike"]["animated"]
+    assert s["classical"]["settings"] == {
+        "window": s["despike_window"], "threshold": s["despike_threshold"], "cutoff_hz": s["despike_cutoff_hz"],
+        "order": 2,
+    }
+    assert s["classical"]["selected_on"] == "evaluated clips (oracle)"
+    assert scores["despike"] < 0.5 * s["noisy"]["animated"]["mean_angle_deg"]
+    assert still.skeleton.names[3] in s["still_joints"] and len(s["animated_joints"]) == 29
+    assert s["despike_sweep"] and all(
+        set(row) == {"window", "threshold", "cutoff_hz", "mean_angle_deg", "animated_mean_angle_deg"}
+        for row in s["despike_sweep"]
+    )
+    assert s["selection_metric"] == "animated_mean_angle_deg"
+
+
+def test_pooled_clips_keep_their_own_animated_joints() -> None:
+    skeleton = synth.cmu_like_skeleton(1)
+    moving = synth.smooth_clip(frames=60, seed=1, skeleton=skeleton)
+    held = with_still_joints(synth.smooth_clip(frames=40, seed=2, skeleton=skeleton), (0,))
+    result = ev.evaluate_many([moving, held], sigma=0.05, baselines=False)
+    mask = result.errors["noisy"].animated_mask()
+    assert mask[:60].all() and not mask[60:, 0].any() and mask[60:, 1:].all()
+    s = result.summary()
+    assert s["animated_joints"] == skeleton.names[1:] and s["still_joints"] == []
+    assert s["clips"][1]["still_joints"] == [skeleton.names[1]] and s["clips"][0]["still_joints"] == []
+
+
+def test_model_outputs_from_elsewhere_give_the_same_evaluation(clip: Clip) -> None:
+    pca = PCA.fit_clips([synth.smooth_clip(frames=300, seed=5)], 20)
+    inside = ev.evaluate_clip(clip, pca, corruption="capture", seed=1, baselines=False)
+    outputs = [ev.model_outputs(pca, clip, "capture", seed=1)]
+    outside = ev.evaluate_clip(clip, pca, corruption="capture", seed=1, baselines=False, outputs=outputs)
+    for variant in ("reconstruction", "denoised"):
+        np.testing.assert_array_equal(inside.errors[variant].angle_deg, outside.errors[variant].angle_deg)
+    with pytest.raises(MocapError, match="outputs for 2 clips"):
+        ev.evaluate_clip(clip, pca, outputs=outputs * 2)
+
+
+def test_compare_on_clips_gives_the_readme_figures(tmp_path: Path) -> None:
+    from maya_tool.io import write_clip
+
+    skeleton = synth.cmu_like_skeleton(0)
+    for i in range(2):
+        write_clip(synth.smooth_clip(frames=80, seed=i, skeleton=skeleton), tmp_path / "clips" / f"take{i}.csv")
+    pca_path = tmp_path / "pca.npz"
+    PCA.fit_clips([synth.smooth_clip(frames=300, seed=5, skeleton=skeleton)], 30).save(pca_path)
+    result = ev.compare_on_clips(f"pca:{pca_path}", [tmp_path / "clips"], "capture", seed=2)
+    assert result["clips"] == ["take0", "take1"] and result["frames"] == 160
+    assert result["corruption"]["name"] == "capture" and result["corruption_seed"] == 2
+    summary = result["summary"]
+    for variant in ("reconstruction", "noisy", "denoised", *ev.BASELINE_VARIANTS):
+        figures = result["variants"][variant]
+        assert set(figures["animated"]) == set(ev.ANIMATED_COLUMNS)
+        assert figures["animated"]["mean_angle_deg"] == summary[variant]["animated"]["mean_angle_deg"]
+        assert figures["all"]["max_vertex_cm"] == summary[variant]["max_vertex_cm"]
+    classical = result["classical"]
+    assert classical["variant"] == summary["classical"]["variant"] and classical["settings"]
+    ours = result["variants"]["denoised"]["animated"]["mean_angle_deg"]
+    assert result["denoised_vs_classical"] == pytest.approx(ours / classical["animated"]["mean_angle_deg"])
+    best_filter = min(result["variants"][v]["animated"]["mean_angle_deg"] for v in ("butterworth", "savgol"))
+    assert result["denoised_vs_best_filter"] == pytest.approx(ours / best_filter)
+    json.dumps(result)
+
+
+def test_cli_takes_a_corruption_and_a_seed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from maya_tool.io import write_clip
+
+    clip_path = tmp_path / "take.csv"
+    write_clip(synth.smooth_clip(frames=90, seed=3), clip_path)
+    out = tmp_path / "capture.json"
+    assert main(["evaluate", "--corruption", "capture", "--seed", "5", "--json", str(out), str(clip_path)]) == 0
+    printed = capsys.readouterr().out
+    assert "capture, sigma 0.01, pops 0.005, gaps 0.002, seed 5" in printed and "despike" in printed
+    assert "max vert: its largest value" in printed
+    summary = json.loads(out.read_text())
+    assert summary["corruption"]["name"] == "capture" and summary["corruption_seed"] == 5
+    assert summary["sigma"] == 0.01 and summary["classical"]["variant"] in ev.BASELINE_VARIANTS
+    assert main(["evaluate", "--corruption", "pops", "--sigma", "0.02", "--json", str(out), str(clip_path)]) == 0
+    assert json.loads(out.read_text())["corruption"] == {"name": "pops", "sigma": 0.02, "pop_rate": 0.005,
+                                                         "gap_rate": 0.0}
+    assert main(["evaluate", "--sigma", "-1", str(clip_path)]) == 2
+    assert "sigma" in capsys.readouterr().err

@@ -1,14 +1,16 @@
-"""``mocap-ae evaluate``: a model against the node's noise and classical filters.
+"""``mocap-ae evaluate``: a model against a corruption and the classical filters.
 
 Examples::
 
     mocap-ae evaluate --model models/pose_4to1 --json out.json data/cmu/subjects/02
+    mocap-ae evaluate --model models/temporal --corruption capture data/cmu/subjects/02
     mocap-ae evaluate --model pca:models/pca30.npz --pca-train data/cmu/subjects/05 subjects/02
     mocap-ae evaluate --report report/ walk.bvh          # noise and filters only
 
 Clips are pooled: the table and the JSON are over every frame of every clip
 given, and the filters' settings are picked on that pool (an oracle, which
-the JSON says).
+the JSON says). The table's headline is over the animated joints (those that
+move more than 0.1 degree in the clean clip), all joints beside it.
 """
 
 from __future__ import annotations
@@ -18,7 +20,10 @@ import sys
 from pathlib import Path
 from typing import Any, Sequence
 
+import numpy as np
+
 from ..clip import Clip
+from ..corruption import CORRUPTIONS
 from ..errors import MocapError
 from ..presets import READER_PRESETS
 
@@ -33,8 +38,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "omit to evaluate noise and filters only",
     )
     parser.add_argument(
-        "--noise", "--sigma", dest="noise", type=float, default=0.05,
-        help="noise per quaternion component, seeded by frame as in the node (default 0.05)",
+        "--corruption", choices=CORRUPTIONS, default="gaussian",
+        help="what to do to the clips: gaussian (the tutorial's noise, default), pops, gaps, "
+        "or capture (all three, sigma 0.01)",
+    )
+    parser.add_argument(
+        "--noise", "--sigma", dest="noise", type=float, default=None,
+        help="Gaussian sigma per quaternion component, seeded by frame as in the node "
+        "(default: the corruption's own, 0.05 for gaussian, 0.01 for capture, none for pops and gaps)",
+    )
+    parser.add_argument(
+        "--seed", type=int, default=0,
+        help="seeds the pops and gaps; every clip gets it, so a clip is always corrupted the same way (default 0)",
     )
     parser.add_argument("--json", dest="json_out", metavar="OUT", help="write the summary JSON here")
     parser.add_argument("--report", metavar="DIR", help="write plots (PNG), curves.csv and summary.json into DIR")
@@ -44,7 +59,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--preset", default="auto", choices=READER_PRESETS, help="reader preset for BVH/AMC")
     parser.add_argument("--fps", type=float, help="resample every clip to this rate first (match the model's data)")
-    parser.add_argument("--no-baselines", action="store_true", help="skip the Butterworth and Savitzky-Golay sweeps")
+    parser.add_argument(
+        "--no-baselines", action="store_true",
+        help="skip the classical sweeps (Butterworth, Savitzky-Golay, peak remover + Butterworth)",
+    )
     parser.add_argument(
         "--cutoffs", type=float, nargs="+", metavar="HZ", help="Butterworth cutoffs to sweep (default 2..12 Hz)"
     )
@@ -56,18 +74,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def read_clips(paths: Sequence[str | Path], preset: str = "auto", fps: float | None = None) -> list[Clip]:
-    """Read every clip under ``paths`` (found as ``data build`` finds them); the preset applies to BVH and AMC only."""
-    from ..dataset import collect_files
-    from ..io import read_clip
+    """Read every clip under ``paths`` (:func:`maya_tool.evaluate.read_clips`)."""
+    from ..evaluate import read_clips as read
 
-    clips = []
-    for path in collect_files(paths):
-        clip = read_clip(path, preset=preset)
-        clip.source.setdefault("path", str(path))
-        if fps:
-            clip = clip.resample(fps)
-        clips.append(clip)
-    return clips
+    return read(paths, preset=preset, fps=fps)
+
+
+def clip_model_outputs(
+    model_spec: str, clip_path: str, corruption: str = "gaussian", sigma: float | None = None, seed: int = 0,
+    preset: str = "auto", fps: float | None = None,
+) -> dict[str, np.ndarray]:
+    """A model's variants of one clip from paths and options alone, for a worker process.
+
+    What ``evaluate_many(..., outputs=...)`` takes: the per-clip part of an
+    evaluation that costs the model's forward passes.
+    """
+    from ..evaluate import model_outputs
+
+    clip = read_clips([clip_path], preset=preset, fps=fps)[0]
+    return model_outputs(load_any_model(model_spec, preset=preset, fps=fps), clip, corruption, seed, sigma=sigma)
 
 
 def load_any_model(spec: str, pca_train: Sequence[str] | None = None, pca_components: int = 30,
@@ -97,8 +122,9 @@ def run(args: argparse.Namespace) -> int:
     from ..evaluate import evaluate_many, format_table
     from ..filters import DEFAULT_CUTOFFS_HZ
 
-    if args.noise < 0:
-        raise MocapError(f"--noise must be 0 or more, got {args.noise}")
+    from ..evaluate import resolve_corruption
+
+    setting = resolve_corruption(args.corruption, args.noise)
     model = None
     if args.model:
         model = load_any_model(args.model, args.pca_train, args.pca_components, args.preset, args.fps)
@@ -109,7 +135,8 @@ def run(args: argparse.Namespace) -> int:
         evaluation = evaluate_many(
             clips,
             model,
-            sigma=args.noise,
+            corruption=setting,
+            seed=args.seed,
             baselines=not args.no_baselines,
             cutoffs=args.cutoffs or DEFAULT_CUTOFFS_HZ,
         )
@@ -120,7 +147,8 @@ def run(args: argparse.Namespace) -> int:
     summary = evaluation.summary()
     name = summary["model"]["name"] if summary["model"] else "none (noise and filters only)"
     ratio = f", ratio {summary['ratio']:.2f}:1" if summary["ratio"] else ""
-    print(f"{len(clips)} clip(s), {summary['frames']} frames, noise sigma {args.noise:g}, model {name}{ratio}")
+    seeded = f", seed {args.seed}" if setting.pop_rate > 0 or setting.gap_rate > 0 else ""
+    print(f"{len(clips)} clip(s), {summary['frames']} frames, {setting.describe()}{seeded}, model {name}{ratio}")
     print(format_table(summary))
     if summary["butterworth_cutoff_hz"] is not None:
         print("filter settings picked on these clips (oracle): the baselines' best case")
