@@ -16,6 +16,15 @@ first row of the CSV. The ``frame`` input is a clip frame number; a connected
 (``seconds * clip fps``), so scene time 0 shows clip frame 0 whatever the
 scene's frame rate. Fractional frames round to the nearest row; frames
 outside the clip clamp to the first or last row.
+
+Corruption rule (also in ``docs/maya.md``): ``noiseType`` picks one of
+:data:`maya_tool.corruption.CORRUPTIONS` (index = enum value, default
+``gaussian``, the tutorial's noise exactly); ``noise`` is the Gaussian sigma
+of ``gaussian`` and ``capture`` (so capture at 0 is pops and dropouts without
+jitter) and is not used by ``pops`` and ``gaps``, which take their default
+rates (:func:`maya_tool.modes.corruption_setting`). Pops and gaps are seeded
+with :data:`CORRUPTION_SEED`, the default seed of ``mocap-ae evaluate``, so
+the node shows exactly the take the evaluation scores.
 """
 
 from __future__ import annotations
@@ -33,8 +42,9 @@ from numpy.typing import NDArray
 
 from . import quaternion as quat
 from .clip import Clip
+from .corruption import CORRUPTIONS
 from .errors import MocapError
-from .modes import MODES, PoseModel, compute_variant, effective_mode, pipeline
+from .modes import MODES, PoseModel, compute_variant, corruption_setting, effective_mode, pipeline
 from .skeleton import Skeleton, find_sidecar, sidecar_path
 
 FloatArray = NDArray[np.float64]
@@ -43,6 +53,9 @@ ClipLoader = Callable[[str], Clip]
 ModelLoader = Callable[[str], PoseModel]
 
 MODEL_SUFFIXES = (".json", ".npz", ".keras")
+
+CORRUPTION_SEED = 0
+"""Seed of the node's pops and gaps: ``mocap-ae evaluate``'s default ``--seed``."""
 
 _IDENTITY_ROW = [1.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 1.0]
 _stat = os.stat
@@ -62,15 +75,21 @@ class NodeInputs:
     noise: float = 0.0
     mode: str = "original"
     encode: bool = False
+    noise_type: str = "gaussian"
 
     @classmethod
     def from_mode_index(
-        cls, file_path: str, model_path: str, noise: float, mode_index: int, encode: bool
+        cls, file_path: str, model_path: str, noise: float, mode_index: int, encode: bool, noise_type_index: int = 0
     ) -> "NodeInputs":
-        """Build from the enum index a Maya ``mode`` attribute holds."""
+        """Build from the enum indices Maya's ``mode`` and ``noiseType`` attributes hold."""
         index = int(mode_index)
         mode = MODES[index] if 0 <= index < len(MODES) else f"#{index}"
-        return cls(file_path=file_path, model_path=model_path, noise=float(noise), mode=mode, encode=bool(encode))
+        kind = int(noise_type_index)
+        noise_type = CORRUPTIONS[kind] if 0 <= kind < len(CORRUPTIONS) else f"#{kind}"
+        return cls(
+            file_path=file_path, model_path=model_path, noise=float(noise), mode=mode, encode=bool(encode),
+            noise_type=noise_type,
+        )
 
 
 def file_stamp(path: str | os.PathLike[str]) -> tuple[int, int, int] | None:
@@ -279,7 +298,9 @@ class ClipEvaluator:
         return None if self._result is None else self._result.root_positions
 
     # ----------------------------------------------------------------- update
-    def sync(self, file_path: str, model_path: str, noise: float, mode_index: int, encode: bool) -> str | None:
+    def sync(
+        self, file_path: str, model_path: str, noise: float, mode_index: int, encode: bool, noise_type_index: int = 0
+    ) -> str | None:
         """:meth:`update` from the raw attribute values, for the node's every compute.
 
         A change of value re-keys at once. With the values of the last call,
@@ -291,7 +312,7 @@ class ClipEvaluator:
         Returns:
             As :meth:`update`.
         """
-        raw = (file_path, model_path, noise, mode_index, encode)
+        raw = (file_path, model_path, noise, mode_index, encode, noise_type_index)
         if raw == self._raw:
             now = _clock()
             if now - self._checked < self.file_check_interval:
@@ -299,7 +320,9 @@ class ClipEvaluator:
             self._checked = now
             if self._files_unchanged():
                 return None
-        message = self.update(NodeInputs.from_mode_index(file_path, model_path, noise, mode_index, encode))
+        message = self.update(
+            NodeInputs.from_mode_index(file_path, model_path, noise, mode_index, encode, noise_type_index)
+        )
         self._raw = raw
         return message
 
@@ -330,8 +353,19 @@ class ClipEvaluator:
             model_key = tuple((str(p), file_stamp(p)) for p in model_files(os.path.abspath(inputs.model_path)))
         elif encoded:
             model_key = ("no-model",)
-        sigma = round(float(inputs.noise), 9) if noisy else 0.0
-        return (clip_key, model_key, sigma, effective_mode(inputs.mode, inputs.encode))
+        corruption: Hashable = None
+        if noisy:
+            if inputs.noise_type not in CORRUPTIONS:
+                return ("bad-noise-type", inputs.noise_type)
+            sigma = round(float(inputs.noise), 9)
+            if inputs.noise_type == "gaussian":  # the tutorial's noise, any value as before
+                corruption = ("gaussian", sigma)
+            else:  # the setting as applied, so a noise change that pops or gaps ignore costs nothing
+                try:
+                    corruption = corruption_setting(inputs.noise_type, sigma)
+                except MocapError:
+                    return ("bad-noise", inputs.noise_type, sigma)  # _evaluate reports it
+        return (clip_key, model_key, corruption, effective_mode(inputs.mode, inputs.encode))
 
     def update(self, inputs: NodeInputs) -> str | None:
         """Re-evaluate when the inputs or the files behind them changed.
@@ -384,6 +418,8 @@ class ClipEvaluator:
             return None
         if inputs.mode not in MODES:
             raise MocapError(f"unknown mode {inputs.mode!r}: expected one of {', '.join(MODES)}")
+        if inputs.noise_type not in CORRUPTIONS:
+            raise MocapError(f"unknown noiseType {inputs.noise_type!r}: expected one of {', '.join(CORRUPTIONS)}")
         clip = self._clip_loader(inputs.file_path)
         if clip.num_frames == 0:
             raise MocapError("the clip has no frames", path=inputs.file_path)
@@ -393,7 +429,13 @@ class ClipEvaluator:
             if not inputs.model_path:
                 raise MocapError(f"mode {effective_mode(inputs.mode, inputs.encode)!r} needs a model: set modelPath")
             model = self._load_model(inputs.model_path)
-        variant = compute_variant(clip, inputs.mode, model=model, encode=inputs.encode, sigma=float(inputs.noise))
+        corruption: Any = inputs.noise_type
+        if noisy and corruption != "gaussian":
+            corruption = corruption_setting(corruption, float(inputs.noise))  # raises on a sigma out of range
+        variant = compute_variant(
+            clip, inputs.mode, model=model, encode=inputs.encode, sigma=float(inputs.noise),
+            corruption=corruption, seed=CORRUPTION_SEED,
+        )
         rotations = np.asarray(variant.rotations, dtype=np.float64)
         if not np.all(np.isfinite(rotations)):
             raise MocapError("the model produced non-finite rotations", path=inputs.model_path or None)

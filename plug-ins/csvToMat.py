@@ -21,8 +21,12 @@ Attributes:
     encode (enc): the tutorial's toggle; turns original into encoded and
         noisy into denoised.
     modelPath (mp): model file (``.json`` sidecar, ``.npz`` or stem).
-    noise (n): Gaussian sigma on quaternion components, seeded per frame.
-    mode (md): original / encoded / noisy / denoised.
+    noise (n): Gaussian sigma on quaternion components, seeded per frame
+        (for noiseType gaussian and capture; pops and gaps do not use it).
+    noiseType (nt): gaussian (default, the tutorial's noise) / pops / gaps /
+        capture: what noisy and denoised do to the clip
+        (:mod:`maya_tool.corruption`; the rule is in :mod:`maya_tool.nodecore`).
+    mode (md): original / encoded / noisy / denoised / ... (``modes.MODES``).
     matOut (mo): matrix array; element 0 the root (rotation + translation),
         then one rotation matrix per joint in skeleton order.
     frameError (fe): mean joint angle (deg) of the shown frame vs the original.
@@ -38,10 +42,10 @@ from typing import Any
 import maya.api.OpenMaya as om
 
 try:
-    from maya_tool import modes, nodecore
+    from maya_tool import corruption, modes, nodecore
 except ImportError:  # loaded by path without the module's PYTHONPATH: the checkout is one level up
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    from maya_tool import modes, nodecore
+    from maya_tool import corruption, modes, nodecore
 
 NODE_NAME = "csvToMat"
 NODE_ID = om.MTypeId(0x00072A00)
@@ -64,6 +68,7 @@ class CsvToMat(om.MPxNode):
     encode: Any = None
     modelPath: Any = None
     noise: Any = None
+    noiseType: Any = None
     mode: Any = None
     matOut: Any = None
     frameError: Any = None
@@ -74,7 +79,7 @@ class CsvToMat(om.MPxNode):
         self._evaluator = nodecore.ClipEvaluator()
         self._written = 0
         self._time_plug: Any = None  # thisMObject() is not valid yet in the constructor
-        self._settings: tuple[str, str, float, int, bool] | None = None
+        self._settings: tuple[str, str, float, int, bool, int] | None = None
         self._cache_settings = True
 
     @staticmethod
@@ -115,6 +120,12 @@ class CsvToMat(om.MPxNode):
         numeric.setMin(0.0)
         numeric.setSoftMax(0.2)
 
+        CsvToMat.noiseType = enum.create("noiseType", "nt", 0)
+        for value, name in enumerate(corruption.CORRUPTIONS):  # the order nodecore reads the index in
+            enum.addField(name, value)
+        enum.keyable = True
+        enum.storable = True
+
         CsvToMat.mode = enum.create("mode", "md", 0)
         for value, name in enumerate(modes.MODES):  # the order nodecore reads the index in
             enum.addField(name, value)
@@ -142,6 +153,7 @@ class CsvToMat(om.MPxNode):
             CsvToMat.encode,
             CsvToMat.modelPath,
             CsvToMat.noise,
+            CsvToMat.noiseType,
             CsvToMat.mode,
         )
         outputs = (CsvToMat.matOut, CsvToMat.frameError, CsvToMat.jointCount)
@@ -153,13 +165,15 @@ class CsvToMat(om.MPxNode):
 
     @staticmethod
     def _settings_attributes() -> tuple[Any, ...]:
-        return (CsvToMat.filePath, CsvToMat.modelPath, CsvToMat.noise, CsvToMat.mode, CsvToMat.encode)
+        return (
+            CsvToMat.filePath, CsvToMat.modelPath, CsvToMat.noise, CsvToMat.mode, CsvToMat.encode, CsvToMat.noiseType
+        )
 
     def setDependentsDirty(self, plug: Any, plugArray: Any) -> Any:
         """Forget the cached settings when one of them is dirtied (DG evaluation).
 
         Scrubbing dirties only ``time`` or ``frame``, so compute can skip
-        reading the five settings on every frame; a settings plug being set,
+        reading the six settings on every frame; a settings plug being set,
         connected or driven by a changing upstream node lands here first.
         """
         attribute = plug.attribute()
@@ -183,7 +197,7 @@ class CsvToMat(om.MPxNode):
     def compute(self, plug: Any, data: Any) -> Any:
         """Write every output for the current frame.
 
-        Runs on each frame change, so it reads the five settings only after
+        Runs on each frame change, so it reads the six settings only after
         one was dirtied (see :meth:`setDependentsDirty`), lets the evaluator
         notice changed settings or files (re-evaluating the whole clip then),
         and copies one precomputed row into ``matOut``: one ``MMatrix`` per
@@ -204,6 +218,7 @@ class CsvToMat(om.MPxNode):
                 input_value(CsvToMat.noise).asFloat(),
                 input_value(CsvToMat.mode).asShort(),
                 input_value(CsvToMat.encode).asBool(),
+                input_value(CsvToMat.noiseType).asShort(),
             )
             if self._cache_settings:
                 self._settings = settings

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from maya_tool import modes
+from maya_tool import corruption, modes
 from maya_tool import quaternion as quat
 from maya_tool.io.csv import read_csv
 from maya_tool.models.runtime import load_model
@@ -23,7 +23,7 @@ from maya_tool.nodecore import ClipEvaluator, NodeInputs
 from tests.fake_maya import clips as maya_helpers
 from tests.fake_maya import FakeMaya, fake_maya  # noqa: F401  (fixture)
 
-INPUTS = ("filePath", "frame", "time", "encode", "modelPath", "noise", "mode")
+INPUTS = ("filePath", "frame", "time", "encode", "modelPath", "noise", "noiseType", "mode")
 OUTPUTS = ("matOut", "frameError", "jointCount")
 SIGMA = 0.05
 
@@ -72,7 +72,7 @@ def test_plugin_registers_every_attribute_with_maya_flags(fake_maya: FakeMaya) -
     assert set(attrs) == set(INPUTS + OUTPUTS)
     kinds = {
         "filePath": "typed", "modelPath": "typed", "frame": "numeric", "noise": "numeric", "encode": "numeric",
-        "mode": "enum", "time": "time", "matOut": "matrix", "frameError": "numeric", "jointCount": "numeric",
+        "mode": "enum", "noiseType": "enum", "time": "time", "matOut": "matrix", "frameError": "numeric", "jointCount": "numeric",
     }
     assert {n: a.kind for n, a in attrs.items()} == kinds
     assert attrs["filePath"].data_type == om.MFnData.kString and attrs["filePath"].flags["usedAsFilename"]
@@ -82,12 +82,14 @@ def test_plugin_registers_every_attribute_with_maya_flags(fake_maya: FakeMaya) -
     assert attrs["encode"].data_type == om.MFnNumericData.kBoolean
     assert attrs["jointCount"].data_type == om.MFnNumericData.kInt
     assert attrs["time"].data_type == om.MFnUnitAttribute.kTime
-    for name in ("frame", "noise", "encode", "mode"):
+    for name in ("frame", "noise", "noiseType", "encode", "mode"):
         assert attrs[name].flags["keyable"], f"{name} must be keyable"
     for name in ("filePath", "modelPath", "time") + OUTPUTS:
         assert not attrs[name].flags["keyable"], f"{name} must not be keyable"
     assert attrs["mode"].fields == {"original": 0, "encoded": 1, "noisy": 2, "denoised": 3, "cleaned": 4}
     assert tuple(attrs["mode"].fields) == modes.MODES
+    assert attrs["noiseType"].fields == {"gaussian": 0, "pops": 1, "gaps": 2, "capture": 3}
+    assert tuple(attrs["noiseType"].fields) == corruption.CORRUPTIONS
     mat = attrs["matOut"].flags
     assert mat["array"] and mat["usesArrayDataBuilder"] and not mat["writable"] and not mat["storable"]
     for name in OUTPUTS:
@@ -555,3 +557,95 @@ def test_fake_mmatrix_keeps_maya_value_semantics(fake_maya: FakeMaya) -> None:
     assert list(om.MMatrix._from_packed(stored)) == flat, "the data block keeps a copy, not the caller's matrix"
     out.jumpToLogicalElement(0)
     assert list(out.inputValue().asMatrix()) == flat
+
+
+# --- noiseType ------------------------------------------------------------------------------------------------------
+
+
+def _still_and_moving_clip():  # type: ignore[no-untyped-def]
+    from tests import synth
+
+    clip = synth.smooth_clip(frames=120, seed=4)
+    rotations = clip.joint_rotations.copy()
+    rotations[:, 3] = rotations[0, 3]  # one joint that never moves: it must never pop
+    return clip.with_joint_rotations(rotations)
+
+
+def test_noise_type_defaults_to_the_tutorials_gaussian(fake_maya: FakeMaya, tmp_path: Path) -> None:
+    clip = read_csv(maya_helpers.write_csv_clip(_still_and_moving_clip(), tmp_path))
+    node = _new_node(fake_maya, tmp_path / "walk.csv")
+    assert node.get("noiseType") == 0
+    node.set("mode", "noisy")
+    node.set("noise", SIGMA)
+    node.set("frame", 17.0)
+    np.testing.assert_allclose(_matrices(node), _expected(clip, 17, "noisy"), atol=1e-6)
+    node.set("noiseType", "gaussian")
+    np.testing.assert_allclose(_matrices(node), _expected(clip, 17, "noisy"), atol=1e-6)
+    assert _errors(fake_maya) == []
+
+
+@pytest.mark.parametrize("kind", corruption.CORRUPTIONS)
+def test_noise_type_shows_the_take_the_evaluation_scores(fake_maya: FakeMaya, tmp_path: Path, kind: str) -> None:
+    """The node's noisy clip is mocap-ae evaluate's, seed 0; noise is the sigma of gaussian and capture only."""
+    from maya_tool import evaluate
+
+    clip = read_csv(maya_helpers.write_csv_clip(_still_and_moving_clip(), tmp_path))
+    node = _new_node(fake_maya, tmp_path / "walk.csv")
+    node.set("mode", "noisy")
+    node.set("noiseType", kind)
+    node.set("noise", 0.02)
+    setting = evaluate.resolve_corruption(kind, 0.02 if kind in ("gaussian", "capture") else None)
+    scored = evaluate.corrupt(clip.joint_rotations, setting, seed=0)
+    shown = clip.with_joint_rotations(scored)
+    for frame in range(clip.num_frames):
+        node.set("frame", float(frame))
+        translation = np.zeros((clip.skeleton.num_joints, 3))
+        translation[0] = clip.root_positions[frame]
+        np.testing.assert_allclose(
+            _matrices(node), quat.to_maya_matrix(shown.rotations[frame], translation), atol=1e-6,
+            err_msg=f"{kind}, frame {frame}",
+        )
+    assert not np.array_equal(scored, clip.joint_rotations)
+    if kind in ("pops", "gaps"):  # no jitter, and the still joint neither pops nor drops out
+        np.testing.assert_allclose(scored[:, 3], clip.joint_rotations[:, 3], atol=1e-12)
+    assert _errors(fake_maya) == []
+
+
+def test_pops_and_gaps_ignore_noise_without_reevaluating(tmp_path: Path) -> None:
+    from tests import synth
+
+    csv_path = maya_helpers.write_csv_clip(synth.smooth_clip(frames=60), tmp_path)
+    loads = []
+
+    def loader(path: str):  # type: ignore[no-untyped-def]
+        loads.append(path)
+        return read_csv(path)
+
+    evaluator = ClipEvaluator(clip_loader=loader, variants=1)
+    pops = corruption.CORRUPTIONS.index("pops")
+    assert evaluator.sync(str(csv_path), "", 0.01, modes.MODES.index("noisy"), False, pops) is None
+    shown = evaluator.rotations.copy()
+    assert evaluator.sync(str(csv_path), "", 0.08, modes.MODES.index("noisy"), False, pops) is None
+    assert len(loads) == 1
+    np.testing.assert_array_equal(evaluator.rotations, shown)
+    capture = corruption.CORRUPTIONS.index("capture")
+    assert evaluator.sync(str(csv_path), "", 0.08, modes.MODES.index("noisy"), False, capture) is None
+    assert len(loads) == 2 and not np.array_equal(evaluator.rotations, shown)
+    # the original mode does not depend on the noise type at all
+    original = NodeInputs(str(csv_path), "", 0.08, "original", noise_type="gaps")
+    assert evaluator.key_for(original) == evaluator.key_for(NodeInputs(str(csv_path), "", 0.0, "original"))
+
+
+def test_bad_noise_type_or_sigma_reports_once_and_recovers(tmp_path: Path) -> None:
+    from tests import synth
+
+    csv_path = maya_helpers.write_csv_clip(synth.smooth_clip(frames=30), tmp_path)
+    evaluator = ClipEvaluator()
+    noisy = modes.MODES.index("noisy")
+    message = evaluator.sync(str(csv_path), "", 0.05, noisy, False, 9)
+    assert message is not None and "noiseType" in message and "capture" in message
+    assert evaluator.sync(str(csv_path), "", 0.05, noisy, False, 9) is None
+    assert not evaluator.ok
+    message = evaluator.sync(str(csv_path), "", 5.0, noisy, False, corruption.CORRUPTIONS.index("capture"))
+    assert message is not None and "sigma" in message
+    assert evaluator.sync(str(csv_path), "", 0.05, noisy, False, 3) is None and evaluator.ok
