@@ -27,13 +27,18 @@ What it guarantees, because an artist's take goes back into their pipeline:
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
+import os
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any, Mapping, Protocol, Sequence
 
 import numpy as np
 from numpy.typing import NDArray
 
+from . import atomic
 from . import quaternion as quat
 from .clip import Clip
 from .contacts import runs as _runs
@@ -119,6 +124,10 @@ class CleanOptions:
             (``ns:``) and DAG paths stripped.
         feet: Keep the input's foot contacts planted after cleaning
             (:mod:`maya_tool.contacts`); needs leg joints the model knows.
+        skip_still: Leave joints that do not move in the input (less than
+            :data:`maya_tool.corruption.ANIMATED_THRESHOLD_DEG` over the clip)
+            as they are: they have nothing to clean, and a model's tiny
+            change would rewrite every key of a constant curve.
         contact_height: Foot height above the clip's floor that counts as
             contact, cm (None: from the clip's leg length).
         contact_speed: Foot speed below which it counts as planted, cm/s
@@ -134,6 +143,7 @@ class CleanOptions:
     ramp_frames: int = 4
     name_map: str | Mapping[str, str] | None = None
     feet: bool = True
+    skip_still: bool = True
     contact_height: float | None = None
     contact_speed: float | None = None
 
@@ -175,6 +185,7 @@ class CleanOptions:
             "ramp_frames": int(self.ramp_frames),
             "name_map": self.name_map if self.name_map is None or isinstance(self.name_map, str) else dict(self.name_map),
             "feet": bool(self.feet),
+            "skip_still": bool(self.skip_still),
             "contact_height": self.contact_height,
             "contact_speed": self.contact_speed,
         }
@@ -388,6 +399,10 @@ def clean_clip(clip: Clip, model: CleaningModel, options: CleanOptions | None = 
             path=clip.source.get("path"),
         )
     selected = _joint_mask(names, model_names, mapping, options.joints)
+    if options.skip_still:
+        from .corruption import animated_mask
+
+        selected &= animated_mask(clip.rotations)
     frames = clip.num_frames
     per_frame = frame_weights(frames, options.strength, options.frames, int(options.ramp_frames))
     weights = per_frame[:, None] * selected[None, :].astype(np.float64)
@@ -467,3 +482,128 @@ def _joint_mask(names: list[str], model_names: list[str], mapping: Sequence[int 
     if missing:
         raise MocapError(f"no joint named {', '.join(missing)} in the clip; joints: {', '.join(names)}")
     return mask
+
+
+# ------------------------------------------------------------------- files
+REPORT_FORMAT = "mocap-ae.clean-report"
+REPORT_VERSION = 1
+REPORT_SUFFIX = ".clean.json"
+
+
+def report_path(out_path: os.PathLike[str] | str) -> Path:
+    """Where the report of a cleaned file goes: ``walk.bvh`` -> ``walk.clean.json`` beside it."""
+    out = Path(out_path)
+    return out.with_name(out.stem + REPORT_SUFFIX)
+
+
+def model_identity(model: Any) -> dict[str, Any]:
+    """Name, sidecar path and weights hash of a model given as a path or a loaded model."""
+    if isinstance(model, (str, os.PathLike)):
+        from .models import modelfile
+
+        path = modelfile.find_model(model)
+        meta = modelfile.read_sidecar(path)
+        return {"name": str(meta["name"]), "path": str(path), "sha256": (meta.get("weights") or {}).get("sha256")}
+    meta = getattr(model, "meta", None) or {}
+    return {"name": str(model.name), "path": str(getattr(model, "path", "") or "") or None,
+            "sha256": (meta.get("weights") or {}).get("sha256")}
+
+
+def _input_files(in_path: Path, reader_options: Mapping[str, Any]) -> list[Path]:
+    """The file and what it is read with (an AMC's ASF, a CSV's skeleton JSON), for the up-to-date key."""
+    files = [in_path]
+    suffix = in_path.suffix.lower()
+    if suffix == ".amc":
+        from .io.asfamc import find_asf
+
+        files.append(Path(reader_options["asf"]) if reader_options.get("asf") else find_asf(in_path))
+    elif suffix == ".csv":
+        from .skeleton import find_sidecar
+
+        sidecar = find_sidecar(in_path)
+        if sidecar is not None:
+            files.append(sidecar)
+    return files
+
+
+def clean_key(in_path: os.PathLike[str] | str, model: Mapping[str, Any], options: CleanOptions,
+              reader_options: Mapping[str, Any] | None = None) -> str:
+    """SHA-256 of everything an output depends on: input bytes, model weights, options, reader options."""
+    from . import __version__
+
+    digest = hashlib.sha256()
+    for path in _input_files(Path(in_path), reader_options or {}):
+        try:
+            digest.update(path.read_bytes())
+        except OSError as exc:
+            raise MocapError(f"cannot read file: {exc.strerror or exc}", path=path) from None
+    digest.update(json.dumps({
+        "model": [model.get("name"), model.get("sha256")],
+        "options": options.to_dict(),
+        "reader": {k: str(v) for k, v in sorted((reader_options or {}).items())},
+        "version": [REPORT_VERSION, __version__],
+    }, sort_keys=True).encode())
+    return digest.hexdigest()
+
+
+def clean_file(
+    model: Any,
+    in_path: os.PathLike[str] | str,
+    out_path: os.PathLike[str] | str,
+    options: CleanOptions | Mapping[str, Any] | None = None,
+    reader_options: Mapping[str, Any] | None = None,
+    *,
+    force: bool = False,
+) -> dict[str, Any]:
+    """Clean one file into ``out_path`` (same format) and write its report beside it; returns the report.
+
+    A pure function of its arguments and the files they name, so a batch can
+    run it in worker processes or Ray tasks: ``model`` may be a path (loaded
+    through the runtime's cache, once per process) or a loaded model.
+
+    An output whose report records the same key (:func:`clean_key`) is up to
+    date and skipped (``"status": "skipped"``) unless ``force``.
+
+    Raises:
+        MocapError: A bad input, naming the file; an output that would
+            overwrite the input.
+    """
+    from .takes import read_take, write_take
+
+    opts = options if isinstance(options, CleanOptions) else CleanOptions.from_dict(options or {})
+    reader = dict(reader_options or {})
+    source, target = Path(in_path), Path(out_path)
+    if not source.is_file():
+        raise MocapError("no such file", path=source)
+    if target.exists() and target.resolve() == source.resolve():
+        raise MocapError("output would overwrite the input", path=target)
+    identity = model_identity(model)
+    key = clean_key(source, identity, opts, reader)
+    report_file = report_path(target)
+    if not force and target.is_file() and report_file.is_file():
+        try:
+            previous = json.loads(report_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            previous = None
+        if isinstance(previous, dict) and previous.get("key") == key:
+            return {**previous, "status": "skipped"}
+    if isinstance(model, (str, os.PathLike)):
+        from .models.runtime import load_model
+
+        model = load_model(model)
+    take = read_take(source, **reader)
+    result = clean_clip(take.clip, model, opts)
+    written = write_take(take, result.clip, target)
+    report = {
+        "format": REPORT_FORMAT,
+        "version": REPORT_VERSION,
+        "status": "cleaned",
+        "input": str(source),
+        "output": str(target),
+        "key": key,
+        "model_file": identity,
+        "written": written,
+        **result.report,
+    }
+    atomic.write_text(report_file, json.dumps(report, indent=1) + "\n")
+    return report

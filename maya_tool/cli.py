@@ -24,6 +24,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "evaluate": ("maya_tool.commands.evaluate", "measure a model against noise and classical filters"),
     "demo": ("maya_tool.commands.demo", "evaluate a shipped model on a held-out clip and write a report"),
     "panel": ("maya_tool.commands.panel", "open the panel outside Maya"),
+    "corrupt": ("maya_tool.commands.corrupt", "make a clean clip into a bad take (jitter, pops, dropouts)"),
+    "clean": ("maya_tool.commands.clean", "clean takes with a model: files or folders, same format out, with reports"),
 }
 
 
