@@ -325,6 +325,109 @@ def train_command(
     return argv
 
 
+# ---------------------------------------------------------------------- locks
+LOCK_SUFFIX = ".lock"
+
+
+def lock_path(output_dir: os.PathLike[str] | str, name: str) -> Path:
+    """The lock file of model ``name`` in ``output_dir``: ``.NAME.lock`` beside its checkpoint folder."""
+    return Path(output_dir) / f".{name}{LOCK_SUFFIX}"
+
+
+class NameLock:
+    """One training job per model name and output folder, held for the job's whole life.
+
+    Two jobs on one name would share ``.NAME.checkpoint/`` (the second deleted
+    the first's) and race for the final renames. The lock is an OS lock
+    (``flock`` / ``msvcrt.locking``) on ``.NAME.lock``, so the kernel drops it
+    when the holder dies: a killed job never leaves it stuck, and no pid has
+    to be guessed alive. The file names the holder (job id, pid, start time)
+    so a refused job can say which one is running. It is removed on release;
+    a job that takes over a file its dead holder left behind checks that the
+    file it locked is still the one at the path (a releasing holder may have
+    unlinked it in between).
+    """
+
+    def __init__(self, output_dir: os.PathLike[str] | str, name: str, job: str) -> None:
+        self.path = lock_path(output_dir, name)
+        self.name = name
+        self.job = job
+        self._fd: int | None = None
+
+    def acquire(self) -> "NameLock":
+        """Take the lock or raise a ``MocapError`` naming the job that holds it."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        for _ in range(100):
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666)
+            if not _try_lock(fd):
+                holder = _read_holder(fd)
+                os.close(fd)
+                raise MocapError(
+                    f"another job is training {self.name!r} into {self.path.parent}: {holder}; wait for it to "
+                    "finish, cancel it, or use another --name",
+                    path=self.path,
+                )
+            try:
+                same = os.path.samestat(os.fstat(fd), os.stat(self.path))
+            except FileNotFoundError:
+                same = False
+            if same:
+                self._fd = fd
+                info = {"job": self.job, "pid": os.getpid(), "started": now_iso()}
+                os.ftruncate(fd, 0)
+                os.write(fd, (json.dumps(info) + "\n").encode("utf-8"))
+                return self
+            os.close(fd)  # locked a file its holder had just unlinked: try the new one
+        raise MocapError("cannot take the job lock: the lock file keeps being replaced", path=self.path)
+
+    def release(self) -> None:
+        """Remove the file and drop the lock (unlink first, so no one locks a file about to go)."""
+        if self._fd is None:
+            return
+        try:
+            self.path.unlink()
+        except OSError:
+            pass
+        os.close(self._fd)
+        self._fd = None
+
+    def __enter__(self) -> "NameLock":
+        return self.acquire()
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+def _try_lock(fd: int) -> bool:
+    """Lock ``fd`` without waiting; False when another process holds it."""
+    if sys.platform == "win32":
+        import msvcrt
+
+        try:
+            os.lseek(fd, 1 << 20, os.SEEK_SET)  # a byte past the holder's note, which stays readable
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)  # type: ignore[attr-defined]
+        except OSError:
+            return False
+        return True
+    import fcntl
+
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
+def _read_holder(fd: int) -> str:
+    """Who holds a lock, from the file it wrote, for the refusal message."""
+    try:
+        os.lseek(fd, 0, os.SEEK_SET)
+        info = json.loads(os.read(fd, 4096).decode("utf-8"))
+        return f"job {info['job']} (pid {info['pid']}, started {info['started']})"
+    except (OSError, ValueError, KeyError, TypeError):
+        return "a job that is just starting"
+
+
 # --------------------------------------------------------------------- store
 def is_alive(pid: int | None) -> bool:
     """Whether a process is still running (a finished, unreaped child is not)."""

@@ -155,3 +155,63 @@ def test_a_resumed_run_is_settled_by_its_own_events(tmp_path):
     record.state, record.pid = "running", gone.pid
     store.update(record)
     assert store.refresh(record).state == "done"
+
+
+# --------------------------------------------------------------------- name lock
+_HOLD = """
+import sys, time
+from maya_tool import jobs
+with jobs.NameLock(sys.argv[1], "walk", "job-A"):
+    print("locked", flush=True)
+    time.sleep(60)
+"""
+
+
+def _holder(tmp_path) -> subprocess.Popen:
+    proc = subprocess.Popen([sys.executable, "-c", _HOLD, str(tmp_path)], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None and proc.stdout.readline().strip() == "locked"
+    return proc
+
+
+def test_a_second_job_on_a_name_in_use_is_refused_naming_the_running_one(tmp_path):
+    proc = _holder(tmp_path)
+    try:
+        with pytest.raises(MocapError, match=rf"another job is training 'walk' into {tmp_path}: job job-A \(pid {proc.pid}, started ") as info:
+            jobs.NameLock(tmp_path, "walk", "job-B").acquire()
+        assert info.value.path == str(jobs.lock_path(tmp_path, "walk"))
+        with jobs.NameLock(tmp_path, "run", "job-C"):  # another name in the folder is free
+            pass
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_a_killed_job_does_not_leave_its_name_locked(tmp_path):
+    proc = _holder(tmp_path)
+    proc.kill()  # SIGKILL: no cleanup runs, the file stays
+    proc.wait()
+    assert jobs.lock_path(tmp_path, "walk").exists()
+    with jobs.NameLock(tmp_path, "walk", "job-B") as lock:
+        assert json.loads(lock.path.read_text())["job"] == "job-B"
+    assert not jobs.lock_path(tmp_path, "walk").exists()  # released: nothing left in the model folder
+
+
+def test_train_refuses_a_name_in_use_and_leaves_the_running_jobs_checkpoint(tmp_path):
+    from maya_tool.models import training
+
+    ckpt = training.checkpoint_dir(tmp_path, "walk")
+    ckpt.mkdir()
+    (ckpt / "state.json").write_text("{}")
+    proc = _holder(tmp_path)
+    try:
+        out = io.StringIO()
+        spec = jobs.JobSpec(name="walk", inputs=[str(tmp_path / "x.npz")], output_dir=str(tmp_path))
+        assert training.train(spec, stream=out, handle_signals=False) == jobs.EXIT_ERROR
+        events = [json.loads(line) for line in out.getvalue().splitlines()]
+        assert [e["event"] for e in events] == ["error"]
+        assert "another job is training 'walk'" in events[0]["message"] and "job-A" in events[0]["message"]
+        assert (ckpt / "state.json").read_text() == "{}"
+    finally:
+        proc.kill()
+        proc.wait()
+

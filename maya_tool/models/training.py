@@ -61,6 +61,7 @@ from ..jobs import (
     CurrentStdout,
     EventWriter,
     JobSpec,
+    NameLock,
     new_job_id,
     noise_range,
 )
@@ -394,6 +395,11 @@ class TrainingJob:
         return saved
 
     def run(self) -> int:
+        """Run the job holding its name's lock: a second job on the name is refused, not let loose on this one's checkpoint."""
+        with NameLock(self.output_dir, self.spec.name, self.writer.job):
+            return self._run()
+
+    def _run(self) -> int:
         saved = self._resume_state()
         spec = self.spec
         if saved is None and self.ckpt_dir.exists():
