@@ -29,6 +29,11 @@ def test_demo_writes_report_and_table(tmp_path, capsys):
     assert summary["denoised"]["mean_angle_deg"] > 0 and summary["butterworth_cutoff_hz"] > 0
     assert (out / "per_joint.png").stat().st_size > 10_000
     assert json.loads((out / "demo.json").read_text())["clip"] == str(clip_path)
+    # the files it says it wrote are the files in the folder, demo.json included
+    listed = printed.split("files: ")[1].split(")")[0].split(", ")
+    assert sorted(listed) == sorted(p.name for p in out.iterdir()) and "demo.json" in listed
+    assert f"({len(listed)} files" in printed
+    assert "animated joints" in printed and "best classical" in printed
 
 
 def test_demo_refuses_a_model_for_another_skeleton(tmp_path, capsys):
