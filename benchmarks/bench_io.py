@@ -93,9 +93,9 @@ def csv_rows(folder: Path, quick: bool) -> list[Row]:
     cache.clear(path)
     mcsv.read_csv_array(path)
     if not cache.cache_files(path):
-        raise RuntimeError(f"no cache was written beside {path}")
+        raise RuntimeError(f"no cache entry was written for {path}")
     cached = median_seconds(lambda: mcsv.read_csv_array(path), repeats * 3, warmup=1)
-    note = "np.load of the .npy beside the file + checks"
+    note = "np.load of the cache entry + digest + checks"
     rows.append(time_row("csv cached read: read_csv_array", cached, loadtxt, note))
     cached_clip = median_seconds(lambda: mcsv.read_csv(path), repeats * 3, warmup=1)
     note = "plus sidecar JSON and Clip construction"

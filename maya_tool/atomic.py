@@ -13,6 +13,7 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Any, Iterator
@@ -45,6 +46,24 @@ def atomic_path(target: os.PathLike[str] | str, suffix: str | None = None) -> It
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise
+
+
+def leftovers(target: os.PathLike[str] | str) -> list[Path]:
+    """Temp files of :func:`atomic_path` for ``target`` that a killed writer left behind.
+
+    A SIGKILL skips the clean-up, leaving a hidden ``.NAME.XXXXXXXX<suffix>``
+    beside the target. Only the process that owns the target (a job holding its
+    name's lock) may remove them: another writer's temp file looks the same.
+    """
+    target = Path(target)
+    pattern = re.compile(
+        rf"\.{re.escape(target.name)}\.[a-z0-9_]{{8}}(?:{re.escape(target.suffix)}|{re.escape(target.suffix + '.tmp')})"
+    )
+    try:
+        names = os.listdir(target.parent)
+    except OSError:
+        return []
+    return sorted(target.parent / n for n in names if pattern.fullmatch(n))
 
 
 def _final_mode(target: Path) -> int:

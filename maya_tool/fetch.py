@@ -13,6 +13,7 @@ Only the standard library is used (``urllib``), so the fetcher also runs in
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import os
 import re
@@ -134,6 +135,14 @@ class Fetcher:
         """
         nn = subject_id(subject)
         folder = self.dest / "subjects" / nn
+        created = [d for d in (folder, folder.parent, self.dest) if not d.exists()]
+        try:
+            return self._fetch_subject(nn, folder, max_trials)
+        except BaseException:
+            _remove_empty(folder, created)
+            raise
+
+    def _fetch_subject(self, nn: str, folder: Path, max_trials: int | None) -> list[Path]:
         sums_path = folder / SUMS_NAME
         try:
             sums = read_sums(sums_path)
@@ -264,6 +273,20 @@ class Fetcher:
     def _note(self, message: str) -> None:
         if self.log is not None:
             self.log(message)
+
+
+def _remove_empty(folder: Path, created: list[Path]) -> None:
+    """After a failed fetch, undo what it left that holds nothing: empty ``.part`` files, then new empty folders.
+
+    A ``.part`` with bytes stays (the next run resumes it), and so does its folder.
+    """
+    for part in folder.glob(f"*{PART_SUFFIX}"):
+        with contextlib.suppress(OSError):
+            if part.stat().st_size == 0:
+                part.unlink()
+    for path in created:  # deepest first
+        with contextlib.suppress(OSError):
+            path.rmdir()
 
 
 def _content_range_start(value: str) -> int | None:

@@ -23,6 +23,12 @@ def _data_root() -> Path | None:
     return None
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _own_load_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The CSV load cache of this test session in a folder of its own, not the user's cache."""
+    os.environ["MOCAP_AE_CACHE_DIR"] = str(tmp_path_factory.mktemp("load-cache"))
+
+
 @pytest.fixture(scope="session")
 def cmu_root() -> Path:
     """The CMU data; a failure in CI, a skip with instructions elsewhere."""

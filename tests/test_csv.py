@@ -452,16 +452,20 @@ def test_bad_sidecar_json_is_located(tmp_path: Path, clip) -> None:
 # --- cache ---------------------------------------------------------------------------------------
 
 
-def test_cache_is_written_beside_the_file_and_reused(tmp_path: Path, clip, monkeypatch) -> None:
+def test_cache_is_kept_in_the_user_cache_folder_not_beside_the_file(tmp_path: Path, clip, monkeypatch) -> None:
     path = tmp_path / "walk.csv"
     mcsv.write_csv(clip, path)
     age(path)
+    before = sorted(p.name for p in tmp_path.iterdir())
     first = mcsv.read_csv(path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == before == ["walk.csv", "walk.skeleton.json"]
     files = cache.cache_files(path)
-    assert len(files) == 1 and files[0].parent == tmp_path
+    assert len(files) == 1 and files[0].parent == cache.cache_dir()
     stat = path.stat()
-    assert files[0].name == f".walk.csv.{stat.st_size}-{stat.st_mtime_ns}-{stat.st_ino}.mocap-ae-cache.npy"
-    assert np.load(files[0], allow_pickle=False).shape == (240, 127)
+    assert files[0].name.startswith("walk.csv-")
+    assert files[0].name.endswith(f".{stat.st_size}-{stat.st_mtime_ns}-{stat.st_ino}.mocap-ae-cache.npz")
+    with np.load(files[0], allow_pickle=False) as archive:
+        assert archive["values"].shape == (240, 127)
     assert first.source["cached"] is False
 
     def no_parsing(*args, **kwargs):
@@ -472,6 +476,60 @@ def test_cache_is_written_beside_the_file_and_reused(tmp_path: Path, clip, monke
     second = mcsv.read_csv(path)
     assert second.source["cached"] is True
     assert_same_clip(first, second, tol=0.0)
+
+
+def test_two_files_of_one_name_in_two_folders_have_their_own_entries(tmp_path: Path) -> None:
+    a, b = small_clip(frames=20), synth.smooth_clip(frames=20, seed=5, skeleton=synth.cmu_like_skeleton())
+    for folder, clip in (("a", a), ("b", b)):
+        mcsv.write_csv(clip, tmp_path / folder / "walk.csv")
+        age(tmp_path / folder / "walk.csv")
+    for _ in range(2):
+        np.testing.assert_allclose(mcsv.read_csv_array(tmp_path / "a/walk.csv"), table_of(a), atol=1e-6)
+        np.testing.assert_allclose(mcsv.read_csv_array(tmp_path / "b/walk.csv"), table_of(b), atol=1e-6)
+    assert cache.cache_files(tmp_path / "a/walk.csv") != cache.cache_files(tmp_path / "b/walk.csv")
+
+
+def test_cache_folder_follows_the_environment_and_off_disables_it(tmp_path: Path, clip, monkeypatch) -> None:
+    path = age(_written(tmp_path / "walk.csv", clip))
+    monkeypatch.setenv(cache.CACHE_ENV, str(tmp_path / "elsewhere"))
+    assert not mcsv.read_csv(path).source["cached"]
+    assert mcsv.read_csv(path).source["cached"]
+    assert [p.parent for p in cache.cache_files(path)] == [tmp_path / "elsewhere"]
+    for off in ("off", "OFF", "0", "none"):
+        monkeypatch.setenv(cache.CACHE_ENV, off)
+        assert cache.cache_dir() is None and cache.cache_files(path) == []
+        assert mcsv.read_csv(path).source["cached"] is False
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["elsewhere", "walk.csv", "walk.skeleton.json"]
+
+
+def test_default_cache_folder_is_the_platform_user_cache(monkeypatch) -> None:
+    platformdirs = pytest.importorskip("platformdirs")
+    monkeypatch.delenv(cache.CACHE_ENV, raising=False)
+    assert cache.cache_dir() == Path(platformdirs.user_cache_dir("mocap-ae", appauthor=False)) / "csv"
+
+
+def test_cache_is_bounded_and_evicts_the_least_recently_used(tmp_path: Path, monkeypatch) -> None:
+    clips = [synth.smooth_clip(frames=100, seed=s, skeleton=synth.cmu_like_skeleton()) for s in range(4)]
+    paths = [age(_written(tmp_path / f"c{i}.csv", c)) for i, c in enumerate(clips)]
+    entry = 100 * 127 * 8
+    monkeypatch.setenv(cache.SIZE_ENV, str(2.5 * entry / 1e6))  # room for two entries
+    for i, path in enumerate(paths[:2]):
+        mcsv.read_csv_array(path)
+        os.utime(cache.cache_files(path)[0], (1000 + i, 1000 + i))  # c0 used first, c1 after
+    assert mcsv.read_csv_array(paths[0]) is not None  # a hit: c0 is now the most recent
+    mcsv.read_csv_array(paths[2])
+    assert [bool(cache.cache_files(p)) for p in paths] == [True, False, True, False]
+    mcsv.read_csv_array(paths[3])
+    assert [bool(cache.cache_files(p)) for p in paths] == [False, False, True, True]
+    monkeypatch.setenv(cache.SIZE_ENV, "0")  # an entry larger than the bound is not stored at all
+    cache.clear(paths[0])
+    mcsv.read_csv_array(paths[0])
+    assert not cache.cache_files(paths[0])
+
+
+def _written(path: Path, clip) -> Path:
+    mcsv.write_csv(clip, path)
+    return path
 
 
 def test_cache_of_transposed_file_gives_the_same_array(tmp_path: Path) -> None:
@@ -529,16 +587,27 @@ def test_read_only_folder_silently_skips_the_cache(tmp_path: Path, clip, monkeyp
     assert values.shape == (240, 127) and not cache.cache_files(path)
 
 
-def test_damaged_cache_is_ignored_and_removed(tmp_path: Path, clip) -> None:
+def test_damaged_or_edited_cache_is_ignored_and_removed(tmp_path: Path, clip) -> None:
     path = tmp_path / "walk.csv"
     mcsv.write_csv(clip, path)
     expected = mcsv.read_csv_array(age(path), use_cache=False)
-    broken = cache.cache_path(path)
-    broken.write_bytes(b"\x93NUMPY garbage")
+    entry = cache.cache_path(path)
+    entry.parent.mkdir(parents=True, exist_ok=True)
+    entry.write_bytes(b"PK garbage")
     np.testing.assert_array_equal(mcsv.read_csv_array(path), expected)
-    assert cache.cache_files(path) == [cache.cache_path(path)]
-    np.save(cache.cache_path(path), np.array(["not", "floats"]))
-    np.testing.assert_array_equal(mcsv.read_csv_array(path), expected)
+    assert cache.cache_files(path) == [entry]
+    with np.load(entry, allow_pickle=False) as archive:
+        stored = archive["values"].copy()
+    edited = stored.copy()
+    edited[3, 5] = np.nan
+    nan_digest = cache._digest(edited)
+    # Edited numbers with the old digest, NaN with a matching digest, strings: each is a miss, then replaced.
+    for values, digest in ((edited, cache._digest(stored)), (edited, nan_digest), (np.array(["a", "b"]), nan_digest)):
+        with open(entry, "wb") as handle:
+            np.savez(handle, values=values, digest=digest)
+        assert cache.load(path) is None and not entry.exists()
+        np.testing.assert_array_equal(mcsv.read_csv_array(path), expected)
+        assert np.isfinite(mcsv.read_csv_array(path)).all()
 
 
 def test_use_cache_false_writes_nothing(tmp_path: Path, clip) -> None:

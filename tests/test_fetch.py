@@ -282,8 +282,13 @@ def test_network_error_names_url(tmp_path: Path) -> None:
         port = sock.getsockname()[1]
     base = f"http://127.0.0.1:{port}"
     with pytest.raises(MocapError) as info:
-        fetch.fetch_subjects(["7"], base=base, dest=tmp_path, timeout=5)
+        fetch.fetch_subjects(["7"], base=base, dest=tmp_path / "data", timeout=5)
     assert f"{base}/subjects/07/07.asf" in str(info.value) and "network error" in str(info.value)
+    assert list(tmp_path.iterdir()) == []  # no empty data/subjects/07 left behind
+    (tmp_path / "kept").mkdir()
+    with pytest.raises(MocapError):
+        fetch.fetch_subjects(["7"], base=base, dest=tmp_path / "kept", timeout=5)
+    assert [p.name for p in tmp_path.iterdir()] == ["kept"] and not any((tmp_path / "kept").iterdir())
 
 
 @pytest.mark.parametrize("bad", ["abc", "0", "1234", "5a", ""])

@@ -215,3 +215,36 @@ def test_train_refuses_a_name_in_use_and_leaves_the_running_jobs_checkpoint(tmp_
         proc.kill()
         proc.wait()
 
+
+def test_a_job_removes_the_temp_files_a_killed_run_of_its_name_left(tmp_path):
+    """SIGKILL skips clean-up: hidden temps of NAME's files stay until the next job on NAME, which removes them."""
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from maya_tool.models import training
+
+    left = [tmp_path / ".walk.keras.abcd_123.keras", tmp_path / ".walk.json.zzzzzzzz.json.tmp",
+            tmp_path / ".walk.npz.0a1b2c3d.npz.tmp"]
+    kept = [tmp_path / ".run.json.abcdefgh.json.tmp", tmp_path / ".walk.json.notes", tmp_path / "walk.json"]
+    for path in left + kept:
+        path.write_text("x")
+    spec = jobs.JobSpec(name="walk", inputs=[str(tmp_path / "absent.npz")], output_dir=str(tmp_path))
+    assert training.train(spec, stream=io.StringIO(), handle_signals=False) == jobs.EXIT_ERROR  # no data: fails after
+    assert not any(p.exists() for p in left) and all(p.exists() for p in kept)
+
+    class _Model:
+        def save(self, path):
+            path.write_bytes(b"keras")
+
+        def get_weights(self):
+            return [np.zeros(3, dtype=np.float32)]
+
+    job = training.TrainingJob(spec, jobs.EventWriter("job-A", io.StringIO()))
+    job.model, job.dataset, job.batches, job.normalisation = _Model(), SimpleNamespace(content_hash="h"), \
+        SimpleNamespace(steps=4), None
+    job.ckpt_dir.mkdir()
+    stale = job.ckpt_dir / ".ckpt-60.keras.k3j4h5g6.keras"  # what the issue found after a killed job
+    stale.write_bytes(b"half a model")
+    job._save_checkpoint()
+    assert sorted(p.name for p in job.ckpt_dir.iterdir()) == ["best-1.npz", "ckpt-1.keras", "state.json"]

@@ -17,8 +17,8 @@ Text parsing is the slow part of every load, so it goes through the fastest
 parser available (pandas' C reader when pandas is importable, else numpy's),
 checks what that parser may have glossed over, and falls back to a careful
 line-by-line parser that names the row and column of any problem. Parsed
-arrays are cached beside the file (:mod:`maya_tool.io.cache`) so a reload
-costs a few milliseconds.
+arrays are cached in the user's cache folder (:mod:`maya_tool.io.cache`;
+never beside the file) so a reload costs a few milliseconds.
 """
 
 from __future__ import annotations
@@ -103,7 +103,7 @@ def read_csv_array(
 
     Args:
         path: The CSV file.
-        use_cache: Reuse / write the parsed copy beside the file.
+        use_cache: Reuse / write the parsed copy in the user's cache folder.
         skeleton: Joint layout the columns must match; defaults to the file's
             sidecar when there is one.
         layout: ``auto`` (by header, skeleton and shape), ``frames`` or ``transposed``.
@@ -128,7 +128,7 @@ def read_csv(
         path: The CSV file.
         skeleton: Overrides the sidecar ``NAME.skeleton.json`` (or ``skeleton.json``).
         fps: Frame rate when the sidecar does not give one; 120 if neither does.
-        use_cache: Reuse / write the parsed copy beside the file.
+        use_cache: Reuse / write the parsed copy in the user's cache folder.
         layout: ``auto``, ``frames`` or ``transposed``; see :func:`read_csv_array`.
 
     Returns:

@@ -397,6 +397,10 @@ class TrainingJob:
     def run(self) -> int:
         """Run the job holding its name's lock: a second job on the name is refused, not let loose on this one's checkpoint."""
         with NameLock(self.output_dir, self.spec.name, self.writer.job):
+            paths = modelfile.model_paths(self.output_dir, self.spec.name)
+            for target in (paths.json, paths.npz, paths.keras):
+                for leftover in atomic.leftovers(target):  # a killed run's temp files; ours to remove under the lock
+                    leftover.unlink(missing_ok=True)
             return self._run()
 
     def _run(self) -> int:
@@ -644,7 +648,7 @@ class TrainingJob:
         }
         atomic.write_text(self.ckpt_dir / "state.json", json.dumps(state, indent=1, allow_nan=False) + "\n")
         for old in self.ckpt_dir.iterdir():
-            if old.name not in (keras_path.name, best_path.name, "state.json") and not old.name.startswith("."):
+            if old.name not in (keras_path.name, best_path.name, "state.json"):  # a killed run's hidden temps too
                 with contextlib.suppress(OSError):
                     old.unlink()
         self.writer.emit(
