@@ -71,6 +71,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="fit the pca: model on these files/folders first and save it to its PATH",
     )
     parser.add_argument("--pca-components", type=int, default=30, help="components for --pca-train (default 30)")
+    parser.add_argument(
+        "--ray", metavar="ADDRESS",
+        help="run the model on this Ray cluster, one clip per task (HOST:6379 or ray://HOST:10001; clips on storage "
+        "the cluster sees; needs mocap-ae[cluster]); the pooled comparison then runs here",
+    )
+    parser.add_argument("--workers", type=int, metavar="N", help="without --ray: run the model on N local processes")
 
 
 def read_clips(paths: Sequence[str | Path], preset: str = "auto", fps: float | None = None) -> list[Clip]:
@@ -118,6 +124,24 @@ def load_any_model(spec: str, pca_train: Sequence[str] | None = None, pca_compon
     return load_model(spec)
 
 
+def _outputs_on_workers(args: argparse.Namespace, model: Any, clips: list[Clip], options: dict[str, Any]) -> Any:
+    """The model's outputs per clip from Ray or a local pool (``--ray`` / ``--workers``), one clip per task.
+
+    A clip whose task failed (reported) is run here instead.
+    """
+    from ..cluster import model_outputs_on_workers, print_failures
+    from ..dataset import collect_files
+    from ..evaluate import model_outputs
+
+    paths = [str(p) for p in collect_files(args.clips)]
+    outputs, report = model_outputs_on_workers(model, paths, options, preset=args.preset, fps=args.fps,
+                                               ray_address=args.ray, workers=args.workers)
+    print_failures(report)
+    if report.failed:
+        print("the failed clips are run here instead", file=sys.stderr)
+    return [o if o is not None else model_outputs(model, clip, **options) for o, clip in zip(outputs, clips)]
+
+
 def run(args: argparse.Namespace) -> int:
     from ..evaluate import evaluate_many, format_table
     from ..filters import DEFAULT_CUTOFFS_HZ
@@ -131,12 +155,16 @@ def run(args: argparse.Namespace) -> int:
     elif args.pca_train:
         raise MocapError("--pca-train needs --model pca:PATH.npz")
     clips = read_clips(args.clips, preset=args.preset, fps=args.fps)
+    outputs = None
+    if model is not None and (args.ray or (args.workers or 0) > 1):
+        outputs = _outputs_on_workers(args, model, clips, {"corruption": setting, "seed": args.seed})
     try:
         evaluation = evaluate_many(
             clips,
             model,
             corruption=setting,
             seed=args.seed,
+            outputs=outputs,
             baselines=not args.no_baselines,
             cutoffs=args.cutoffs or DEFAULT_CUTOFFS_HZ,
         )

@@ -25,6 +25,7 @@ import json
 from typing import Any
 
 from ..errors import MocapError
+from ..models import modelfile
 from ..presets import READER_PRESETS
 
 _SPEC_FLAGS = (
@@ -47,7 +48,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("inputs", nargs="*", metavar="INPUT", help="motion files, folders, or one data set .npz")
     parser.add_argument("--spec", metavar="JOB.json", help="a job spec (JSON); flags override its fields")
     parser.add_argument("--name", help="model name: writes NAME.json, NAME.npz, NAME.keras")
-    parser.add_argument("--architecture", choices=("pose", "sparse", "temporal"), help="default: pose")
+    parser.add_argument("--architecture", choices=modelfile.ARCHITECTURES, help="default: pose")
     parser.add_argument("-o", "--output-dir", metavar="DIR", help="where the model goes (default: ~/.mocap-ae/models)")
     parser.add_argument("--epochs", type=int, help="epochs to run (default: 100; early stopping may stop sooner)")
     parser.add_argument("--batch-size", type=int, help="frames (or windows, temporal) per batch")
@@ -72,6 +73,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--progress-every", type=int, default=10, metavar="N", help="progress event every N batches")
     parser.add_argument("--checkpoint-every", type=int, default=1, metavar="N", help="checkpoint every N epochs")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar even on a terminal")
+    parser.add_argument(
+        "--ray", metavar="ADDRESS",
+        help="run the job on this Ray cluster through its Jobs API (dashboard http://HOST:8265, or HOST) and "
+        "follow its events here; inputs and -o must be on storage the cluster sees (needs mocap-ae[cluster])",
+    )
+    parser.add_argument("--gpus", type=float, default=0, metavar="N", help="with --ray: GPUs the job asks for")
+    parser.add_argument("--cpus", type=float, default=1, metavar="N", help="with --ray: CPUs the job asks for")
 
 
 def _param(text: str) -> tuple[str, Any]:
@@ -126,6 +134,8 @@ def run(args: argparse.Namespace) -> int:
     except MocapError as exc:
         EventWriter(job_id, sys.stdout, args.events).emit("error", message=str(exc))
         return 1
+    if args.ray:
+        return _run_on_ray(args, spec, job_id)
     from ..models.training import train
 
     return train(
@@ -136,3 +146,35 @@ def run(args: argparse.Namespace) -> int:
         checkpoint_every=args.checkpoint_every,
         bar=False if args.no_progress else None,
     )
+
+
+def _run_on_ray(args: argparse.Namespace, spec: Any, job_id: str) -> int:
+    """Submit the same job to a Ray cluster and follow it: its events are printed (and appended) here.
+
+    Ctrl-C stops the cluster job (SIGTERM: it checkpoints, as locally) and
+    waits for its ``cancelled`` event; the exit code is the job's own.
+    """
+    import sys
+
+    from .. import cluster
+    from ..jobs import EXIT_CANCELLED, EXIT_DONE, EXIT_ERROR, EventWriter
+
+    try:
+        submission = cluster.submit_training(args.ray, spec, job_id=job_id, cpus=args.cpus, gpus=args.gpus)
+    except MocapError as exc:
+        EventWriter(job_id, sys.stdout, args.events).emit("error", message=str(exc))
+        return EXIT_ERROR
+    print(f"submitted job {job_id} to the Ray cluster at {args.ray} as {submission}", file=sys.stderr, flush=True)
+    while True:
+        try:
+            status, terminal = cluster.follow_job(args.ray, submission, args.events, stream=sys.stdout)
+            break
+        except KeyboardInterrupt:
+            print(f"stopping {submission}: the job saves a checkpoint first", file=sys.stderr, flush=True)
+            cluster.stop_job(args.ray, submission)
+    if terminal is None:
+        message = f"the Ray job {submission} ended {status} without a final event"
+        tail = cluster.job_log_tail(args.ray, submission, 5)
+        EventWriter(job_id, sys.stdout, args.events).emit("error", message=f"{message}: {tail}" if tail else message)
+        return EXIT_ERROR
+    return {"done": EXIT_DONE, "cancelled": EXIT_CANCELLED}.get(terminal["event"], EXIT_ERROR)
