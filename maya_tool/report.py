@@ -23,7 +23,7 @@ import numpy as np
 
 from . import atomic
 from .errors import MocapError
-from .evaluate import VARIANTS, Evaluation
+from .evaluate import VARIANTS, Evaluation, format_table
 
 COLORS = {
     "reconstruction": "#1f77b4",
@@ -246,7 +246,10 @@ def write_report(
     top_joints: int = 6,
     csv: str = "joints",
 ) -> list[Path]:
-    """Write ``summary.json``, ``curves.csv`` and the PNG plots into ``out_dir``.
+    """Write ``summary.json``, ``table.txt``, ``curves.csv`` and the PNG plots into ``out_dir``.
+
+    ``table.txt`` is the table ``mocap-ae evaluate`` prints, with the note on
+    what its columns are, so the folder explains itself.
 
     Args:
         evaluation: From :func:`evaluate.evaluate_clip` or :func:`evaluate.evaluate_many`.
@@ -279,7 +282,10 @@ def write_report(
         )
     if csv not in CSV_MODES:
         raise MocapError(f"unknown csv mode {csv!r}: expected one of {', '.join(CSV_MODES)}")
-    written = [write_summary(evaluation, out / "summary.json")]
+    summary = evaluation.summary()
+    written = [write_summary(summary, out / "summary.json")]
+    atomic.write_text(out / "table.txt", format_table(summary) + "\n")
+    written.append(out / "table.txt")
     if csv != "none":
         written.append(write_curves_csv(evaluation, out / "curves.csv", chosen, joints=csv == "joints"))
     api = _figure_api()

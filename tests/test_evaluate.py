@@ -326,7 +326,10 @@ def test_report_writes_plots_csv_and_summary(tmp_path: Path) -> None:
 
     written = report.write_report(evaluation, tmp_path / "rep", curve_variants=["denoised"])
     names = {p.name for p in written}
-    assert names == {"summary.json", "curves.csv", "per_joint.png", "variants_over_time.png", "curves_denoised.png"}
+    assert names == {
+        "summary.json", "table.txt", "curves.csv", "per_joint.png", "variants_over_time.png", "curves_denoised.png"
+    }
+    assert (tmp_path / "rep" / "table.txt").read_text() == ev.format_table(evaluation.summary()) + "\n"
     for path in written:
         if path.suffix == ".png":
             data = path.read_bytes()
@@ -348,7 +351,7 @@ def test_report_writes_plots_csv_and_summary(tmp_path: Path) -> None:
     assert (frame, joint, variant) == ("5", "mean", "savgol")
     assert float(angle) == pytest.approx(evaluation.errors["savgol"].angle_deg[5].mean(), rel=1e-4)
     assert sorted(p.name for p in (tmp_path / "means").iterdir()) == [
-        "curves.csv", "per_joint.png", "summary.json", "variants_over_time.png"
+        "curves.csv", "per_joint.png", "summary.json", "table.txt", "variants_over_time.png"
     ]
 
 
