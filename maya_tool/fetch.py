@@ -4,8 +4,12 @@ The CMU database is large and its server is slow, so a download must survive
 an interrupted connection (a ``.part`` file resumed with an HTTP ``Range``
 request) and a re-run must not fetch again what already arrived intact (each
 file's sha256 is kept in ``subjects/NN/SHA256SUMS`` and checked on the next
-run; a file that no longer matches is fetched again). The folder this writes
-is exactly what ``MOCAP_AE_DATA`` and the data set builder expect.
+run; a file that no longer matches is fetched again). A status 200 proves
+nothing about the bytes, so a file is accepted, and its hash recorded, only
+once it parses completely with the ASF/AMC readers
+(:func:`validate_download`), and a body sent without a length is confirmed
+whole with a ``Range`` request past its end. The folder this writes is exactly
+what ``MOCAP_AE_DATA`` and the data set builder expect.
 
 Only the standard library is used (``urllib``), so the fetcher also runs in
 ``mayapy``.
@@ -90,10 +94,57 @@ class NotFound(MocapError):
 
 @dataclass
 class _Transfer:
-    """One attempt's outcome, for the retry loop."""
+    """One attempt's outcome, for the retry loop.
+
+    ``sized``: the server said how long the body is (``Content-Length``), so a
+    complete transfer is known to be whole; without it, a connection closed
+    early looks exactly like the end of the file.
+    """
 
     complete: bool
     error: str = ""
+    sized: bool = True
+
+
+def validate_download(path: Path, name: str, asf: Any = None) -> Any:
+    """Parse a downloaded file completely; returns the parsed ASF skeleton (``asf`` for an AMC).
+
+    A server that sends corrupted or cut-short bytes with status 200 is only
+    caught by reading them: an ASF must read as a skeleton, an AMC as motion on
+    that skeleton whose last frame lists as many bones as the others (CMU files
+    are fully specified, so a shorter last frame is a cut).
+
+    Raises:
+        MocapError: From the ASF/AMC readers, or for a cut last frame.
+    """
+    from .io import asfamc
+
+    if name.lower().endswith(".asf"):
+        return asfamc.read_asf(path)
+    asfamc.parse_amc(path, asf)
+    _check_last_frame(path)
+    return asf
+
+
+def _check_last_frame(path: Path) -> None:
+    from .io import read_text
+
+    counts: list[int] = []
+    rows: list[int] = []
+    for row, line in enumerate(read_text(path).splitlines(), start=1):
+        words = line.split()
+        if not words or words[0][0] in "#:":
+            continue
+        if len(words) == 1 and words[0].lstrip("-").isdigit():
+            counts.append(0)
+        elif counts:
+            counts[-1] += 1
+            rows.append(row)
+    if len(counts) > 1 and counts[-1] < max(counts[:-1]):
+        raise MocapError(
+            f"the last frame lists {counts[-1]} bones, the others up to {max(counts[:-1])}: the file is cut short",
+            path=path, row=rows[-1] if rows else None,
+        )
 
 
 @dataclass
@@ -151,11 +202,12 @@ class Fetcher:
             sums = {}
         files: list[Path] = []
         trial = 0
+        asf: Any = None
         while max_trials is None or trial <= max_trials:
             name = trial_file_name(nn, trial)
             target = folder / name
             try:
-                digest = self._ensure(self.url(nn, name), target, sums.get(name))
+                digest, asf = self._ensure(self.url(nn, name), target, sums.get(name), asf)
             except NotFound as exc:
                 if trial == 0:
                     raise MocapError(
@@ -169,31 +221,50 @@ class Fetcher:
             trial += 1
         return files
 
-    def _ensure(self, url: str, target: Path, expected: str | None) -> str:
-        """Make ``target`` a verified copy of ``url``; returns its sha256."""
+    def _ensure(self, url: str, target: Path, expected: str | None, asf: Any) -> tuple[str, Any]:
+        """Make ``target`` a verified copy of ``url``; returns its sha256 and what :func:`validate_download` gives.
+
+        A file matching ``SHA256SUMS`` is still parsed: a hash recorded by an
+        older version for bytes that never parsed must not keep them forever.
+        """
+        def validate(path: Path) -> Any:
+            return validate_download(path, target.name, asf)
+
         if target.is_file():
             if expected is not None:
                 actual = file_sha256(target)
                 if actual == expected:
-                    return actual
-                self._note(f"{target} does not match {SUMS_NAME} (corrupt or edited); downloading again")
+                    try:
+                        return actual, validate(target)
+                    except MocapError as exc:
+                        self._note(f"{target} matches {SUMS_NAME} but does not parse ({exc}); downloading again")
+                else:
+                    self._note(f"{target} does not match {SUMS_NAME} (corrupt or edited); downloading again")
             else:
                 self._note(f"{target} has no recorded checksum; downloading again to verify it")
-        return self.download(url, target)
+        parsed: list[Any] = []
+        digest = self.download(url, target, lambda path: parsed.append(validate(path)))
+        return digest, parsed[0]
 
-    def download(self, url: str, target: Path) -> str:
+    def download(self, url: str, target: Path, validate: Callable[[Path], Any] | None = None) -> str:
         """Fetch ``url`` into ``target`` through ``target.part``; returns the sha256.
 
         The ``.part`` file is what makes resuming possible, so it has a fixed
         name rather than the random one of :func:`atomic.atomic_path`; it is
-        flushed and renamed over ``target`` only once complete, which keeps
-        the same guarantee: ``target`` is either absent, old, or whole.
+        flushed, checked and renamed over ``target`` only once complete, which
+        keeps the same guarantee: ``target`` is either absent, old, or whole.
+        Complete means: as long as the server's ``Content-Length`` said, or,
+        without one, confirmed by a ``Range`` request for what lies past the
+        end; and then ``validate(part)`` (which raises a ``MocapError``) accepts it.
+        A part it refuses is removed: resuming from bad bytes cannot mend them.
         """
         target.parent.mkdir(parents=True, exist_ok=True)
         part = target.with_name(target.name + PART_SUFFIX)
         attempts = 0
         while True:
             outcome = self._transfer(url, part)
+            if outcome.complete and not outcome.sized:
+                outcome = self._confirm_end(url, part)
             if outcome.complete:
                 break
             attempts += 1
@@ -205,9 +276,50 @@ class Fetcher:
             time.sleep(min(0.2 * 2**attempts, 5.0))
         with open(part, "rb+") as handle:
             os.fsync(handle.fileno())
+        if validate is not None:
+            try:
+                validate(part)
+            except MocapError as exc:
+                part.unlink(missing_ok=True)
+                where = f" (row {exc.row})" if exc.row is not None else ""
+                raise MocapError(
+                    f"the server's bytes are not a complete {target.suffix.lstrip('.').upper()} file: {exc.reason}{where}; "
+                    "discarded and not recorded, run again to fetch it afresh",
+                    path=url,
+                ) from None
         digest = file_sha256(part)
         os.replace(part, target)
         return digest
+
+    def _confirm_end(self, url: str, part: Path) -> _Transfer:
+        """Ask for the bytes past the end of a body that came without a length.
+
+        HTTP 416 naming the same total length confirms the file is whole; 206
+        means the first response was cut short (the retry loop resumes); a
+        server that ignores ``Range`` cannot confirm anything, which leaves
+        the parse check alone to judge.
+        """
+        size = part.stat().st_size
+        headers = {"User-Agent": f"mocap-ae/{__version__} (+python urllib)", "Accept-Encoding": "identity",
+                   "Range": f"bytes={size}-"}
+        try:
+            with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=self.timeout) as response:
+                if response.status == 206:
+                    return _Transfer(False, f"the server sent no length and stopped at byte {size} of more")
+        except urllib.error.HTTPError as exc:
+            exc.close()
+            if exc.code == 416:
+                total = re.match(r"\s*bytes\s+\*/(\d+)", exc.headers.get("Content-Range", "") or "")
+                if total is None or int(total.group(1)) == size:
+                    return _Transfer(True)
+                part.unlink(missing_ok=True)
+                return _Transfer(False, f"the server says the file has {total.group(1)} bytes, {size} arrived; restarting")
+            raise MocapError(f"HTTP {exc.code} {exc.reason}", path=url) from None
+        except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
+            reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
+            raise MocapError(f"network error: {reason}", path=url) from None
+        self._note(f"{url}: the server sent no length and ignores Range; the file is checked by parsing it only")
+        return _Transfer(True)
 
     def _transfer(self, url: str, part: Path) -> _Transfer:
         """One request: resume ``part`` if it has bytes, restart if the server ignores Range."""
@@ -268,7 +380,7 @@ class Fetcher:
                     return _Transfer(False, f"connection lost after {offset + received} bytes: {exc!r}")
         if remaining is not None and received != remaining:
             return _Transfer(False, f"connection closed after {offset + received} of {total} bytes")
-        return _Transfer(True)
+        return _Transfer(True, sized=remaining is not None)
 
     def _note(self, message: str) -> None:
         if self.log is not None:
@@ -382,5 +494,6 @@ __all__ = [
     "file_sha256",
     "read_sums",
     "subject_id",
+    "validate_download",
     "verify",
 ]

@@ -20,6 +20,7 @@ import pytest
 
 from maya_tool import cli, fetch
 from maya_tool.errors import MocapError
+from tests.test_asfamc import SYNTH_ASF
 
 
 @dataclass
@@ -29,6 +30,9 @@ class ServerOptions:
     root: Path
     ignore_range: bool = False
     cut_first: set[str] = field(default_factory=set)  # URL paths whose first GET dies halfway
+    no_length: bool = False  # bodies without Content-Length, ended by closing the connection
+    short_once: set[str] = field(default_factory=set)  # URL paths whose next GET sends half, as if complete
+    corrupt_once: set[str] = field(default_factory=set)  # URL paths whose next GET sends damaged bytes
     status: dict[str, int] = field(default_factory=dict)  # URL path -> forced error status
     requests: list[tuple[str, str | None]] = field(default_factory=list)  # (path, Range header)
 
@@ -68,8 +72,19 @@ def _handler(options: ServerOptions) -> type[http.server.BaseHTTPRequestHandler]
             else:
                 body = data
                 self.send_response(200)
+            if path in options.short_once:
+                options.short_once.discard(path)
+                body = body[: len(body) // 2]
+            if path in options.corrupt_once:
+                options.corrupt_once.discard(path)
+                middle = len(body) // 2
+                body = body[:middle] + b"x" * 16 + body[middle + 16 :]
             self.send_header("Content-Type", "application/octet-stream")
-            self.send_header("Content-Length", str(len(body)))
+            if options.no_length:
+                self.send_header("Connection", "close")
+                self.close_connection = True
+            else:
+                self.send_header("Content-Length", str(len(body)))
             self.send_header("Accept-Ranges", "none" if options.ignore_range else "bytes")
             self.end_headers()
             if path in options.cut_first:
@@ -120,11 +135,17 @@ def synth_server(tmp_path: Path) -> Iterator[tuple[str, ServerOptions]]:
     root = tmp_path / "server"
     folder = root / "subjects" / "42"
     folder.mkdir(parents=True)
-    (folder / "42.asf").write_bytes(b":version 1.10\n:name synthetic\n" * 50)
+    (folder / "42.asf").write_text(SYNTH_ASF)
     for trial in (1, 2, 3):
-        (folder / f"42_{trial:02d}.amc").write_bytes(bytes(range(256)) * (40 * trial))
+        (folder / f"42_{trial:02d}.amc").write_text(_synth_amc(40 * trial))
     with serve(root) as served:
         yield served
+
+
+def _synth_amc(frames: int) -> str:
+    """A fully specified AMC on :data:`SYNTH_ASF` (root, upper, lower)."""
+    return ":FULLY-SPECIFIED\n:DEGREES\n" + "".join(
+        f"{i}\nroot {i} 0 0 0.5 0.25 -0.5\nupper {i % 90}\nlower 15 -35\n" for i in range(1, frames + 1))
 
 
 def _sha(path: Path) -> str:
@@ -308,3 +329,57 @@ def test_default_dest(monkeypatch, tmp_path: Path) -> None:
     monkeypatch.delenv("MOCAP_AE_DATA")
     monkeypatch.setenv("HOME", str(tmp_path))
     assert fetch.default_dest() == tmp_path / ".mocap-ae" / "data" / "cmu"
+
+
+# --- bytes that arrive whole-looking but are not (no Content-Length) ---------------------------------
+
+
+def _fetched_cleanly(folder: Path, cmu_root: Path) -> None:
+    for name in ("35.asf", "35_01.amc"):
+        assert (folder / name).read_bytes() == (cmu_root / "subjects/35" / name).read_bytes()
+    assert fetch.verify(folder) == {"35.asf": True, "35_01.amc": True}
+    assert not list(folder.glob("*.part"))
+
+
+def test_a_body_cut_short_without_length_is_completed_by_a_range_request(cmu_server, cmu_root, tmp_path) -> None:
+    base, options = cmu_server
+    options.no_length = True
+    options.short_once.add("/subjects/35/35_01.amc")
+    fetch.fetch_subjects(["35"], base=base, dest=tmp_path)
+    _fetched_cleanly(tmp_path / "subjects/35", cmu_root)
+    half = (cmu_root / "subjects/35/35_01.amc").stat().st_size // 2
+    assert _gets(options, "35_01.amc")[:3] == [None, f"bytes={half}-", f"bytes={half}-"]
+
+
+@pytest.mark.parametrize("damage", ["short", "corrupt"])
+def test_bytes_that_do_not_parse_are_refused_unrecorded_and_fetched_afresh_later(
+    damage: str, cmu_server, cmu_root, tmp_path, capsys
+) -> None:
+    """The issue's server: truncated (Range ignored) or corrupted bodies without Content-Length."""
+    base, options = cmu_server
+    options.no_length, options.ignore_range = True, damage == "short"
+    (options.short_once if damage == "short" else options.corrupt_once).add("/subjects/35/35_01.amc")
+    code = cli.main(["data", "fetch", "35", "--base", base, "--dest", str(tmp_path)])
+    errors = [line for line in capsys.readouterr().err.splitlines() if line.startswith("mocap-ae data: error:")]
+    assert code == 2 and len(errors) == 1
+    assert f"{base}/subjects/35/35_01.amc" in errors[0] and "not a complete AMC file" in errors[0]
+    folder = tmp_path / "subjects/35"
+    assert sorted(p.name for p in folder.iterdir()) == ["35.asf", "SHA256SUMS"]
+    assert set(fetch.read_sums(folder / "SHA256SUMS")) == {"35.asf"}  # no hash for bytes that did not parse
+    options.no_length = options.ignore_range = False  # a good server
+    assert cli.main(["data", "fetch", "35", "--base", base, "--dest", str(tmp_path)]) == 0
+    _fetched_cleanly(folder, cmu_root)
+
+
+def test_a_recorded_file_that_does_not_parse_is_fetched_again(cmu_server, cmu_root, tmp_path) -> None:
+    """SHA256SUMS written by an older version for bad bytes: the hash matches, the parse does not."""
+    base, options = cmu_server
+    fetch.fetch_subjects(["35"], base=base, dest=tmp_path)
+    folder = tmp_path / "subjects/35"
+    amc = folder / "35_01.amc"
+    amc.write_bytes(amc.read_bytes()[: amc.stat().st_size // 2])
+    fetch.write_sums(folder / "SHA256SUMS", {**fetch.read_sums(folder / "SHA256SUMS"), "35_01.amc": _sha(amc)})
+    notes: list[str] = []
+    fetch.fetch_subjects(["35"], base=base, dest=tmp_path, log=notes.append)
+    _fetched_cleanly(folder, cmu_root)
+    assert any("matches SHA256SUMS but does not parse" in n for n in notes)
