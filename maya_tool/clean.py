@@ -249,6 +249,17 @@ def resolve_name_map(name_map: str | Mapping[str, str] | None) -> dict[str, str]
     return {str(k): str(v) for k, v in name_map.items()}
 
 
+def best_name_map(clip_names: Sequence[str], model_names: Sequence[str]) -> str:
+    """The scheme of :data:`NAME_MAPS` that maps the most clip joints onto model joints (``cmu`` on a tie)."""
+    def mapped(scheme: str) -> int:
+        try:
+            return sum(m is not None for m in map_joints(clip_names, model_names, scheme))
+        except MocapError:
+            return -1
+
+    return max(NAME_MAPS, key=lambda scheme: (mapped(scheme), scheme == "cmu"))
+
+
 def map_joints(clip_names: Sequence[str], model_names: Sequence[str],
                name_map: str | Mapping[str, str] | None = None) -> list[int | None]:
     """For each clip joint, the index of the model joint it feeds (None: passes through).

@@ -122,7 +122,7 @@ def read_take(path: os.PathLike[str] | str, **options: Any) -> Take:
                      path=p)
 
 
-def _euler_near(rotations: FloatArray, order: str, reference: FloatArray, degrees: bool = True) -> FloatArray:
+def euler_near(rotations: FloatArray, order: str, reference: FloatArray, degrees: bool = True) -> FloatArray:
     """(F, len(order)) Euler angles in ``order`` (completed with missing axes, which are dropped),
     each on the 360-degree branch nearest ``reference``."""
     axes = "XYZ" if order.isupper() else "xyz"
@@ -206,7 +206,7 @@ def _write_bvh_like(take: Take, clip: Clip, out: Path) -> dict[str, Any]:
                 order = "".join(a for a, _ in rot)
                 columns = [col for _, col in rot]
                 reference = data.motion[frames + offset][:, columns]
-                angles = _euler_near(clip.rotations[frames, j], order, reference)
+                angles = euler_near(clip.rotations[frames, j], order, reference)
                 projection = max(projection, _projection_loss(clip.rotations[frames, j], order, angles))
                 for f, row in zip(frames, angles):
                     for col, value in zip(columns, row):
@@ -258,7 +258,7 @@ def _write_amc_like(take: Take, clip: Clip, out: Path) -> dict[str, Any]:
             m = quat.multiply(quat.multiply(quat.conjugate(c), clip.rotations[frames, j]), c)
             order = "".join(a for a, _ in rot)
             columns = [col for _, col in rot]
-            angles = _euler_near(m, order, values[frames][:, columns], degrees=motion.degrees)
+            angles = euler_near(m, order, values[frames][:, columns], degrees=motion.degrees)
             held = angles if motion.degrees else np.degrees(angles)
             projection = max(projection, _projection_loss(m, order, held))
             for k, col in enumerate(columns):

@@ -14,6 +14,17 @@ matters they follow Maya:
   ``force=True``, and unknown nodes or attributes.
 * Names are unique: asking for a taken name appends a number, as Maya does.
 * ``createNode`` of a plug-in type needs the plug-in loaded.
+* ``animLayer`` creates layers under ``BaseAnimation`` (made with the first
+  layer, as Maya does) with ``weight``, ``override``, ``mute`` and
+  ``rotationAccumulationMode`` (0 by component, 1 by layer: quaternions);
+  ``setKeyframe(animLayer=)`` keys an attribute the layer holds, and
+  ``getAttr(time=)`` returns the blended result: additive layers add
+  ``weight * value``; override layers mix ``(1 - weight) * below + weight *
+  value``, for rotations by layer as a slerp of the two rotations in the
+  joint's rotate order (what pairBlend / animBlendNodeAdditiveRotation do).
+* ``undoInfo(openChunk=True)`` ... ``closeChunk=True`` brackets one undo
+  step; ``undo()`` restores the scene as it was when the chunk opened (the
+  fake undoes chunks only, and says so otherwise).
 
 Inspect ``_scene()`` (nodes, connections, calls, ui) in the tests.
 """
@@ -43,6 +54,7 @@ NODE_ATTRS: dict[str, dict[str, Any]] = {
     },
     "decomposeMatrix": {"inputMatrix": None, "inputRotateOrder": 0, "outputTranslate": (0.0, 0.0, 0.0), "outputRotate": (0.0, 0.0, 0.0)},
     "time": {"outTime": 0.0},
+    "animLayer": {"weight": 1.0, "override": False, "mute": False, "rotationAccumulationMode": 0, "passthrough": True},
     "csvToMat": {
         "filePath": "", "frame": 0.0, "time": 0.0, "encode": False, "modelPath": "", "noise": 0.0, "mode": 0,
         "matOut": None, "frameError": 0.0, "jointCount": 0,
@@ -59,6 +71,9 @@ class _Node:
         self.parent = parent
         self.attrs: dict[str, Any] = dict(NODE_ATTRS.get(node_type, {}))
         self.keys: dict[str, dict[float, Any]] = {}
+        self.layer_attrs: list[tuple[str, str]] = []
+        self.layer_keys: dict[tuple[str, str], dict[float, float]] = {}
+        self.layer_parent: str | None = None
 
 
 class _Scene:
@@ -85,6 +100,9 @@ class _Scene:
         self.warnings: list[str] = []
         self._pointer = 2000
         self.nodes["time1"] = _Node("time1", "time", None)
+        self.layers: list[str] = []
+        self.undo_stack: list[tuple[str, Any]] = []
+        self.chunk_depth = 0
 
     def next_pointer(self) -> int:
         self._pointer += 1
@@ -412,6 +430,18 @@ def setKeyframe(plug: str, **kwargs: Any) -> int:
     _record("setKeyframe", (plug,), kwargs)
     node, attr, _ = _split(plug)
     when = float(_flag(kwargs, "time", "t"))
+    layer = _flag(kwargs, "animLayer", "al")
+    if layer and layer != "BaseAnimation":
+        layer_node = _node(layer)
+        if layer_node.type != "animLayer":
+            raise RuntimeError(f"setKeyframe: {layer} is not an animation layer")
+        children = DOUBLE3.get(attr, (attr,))
+        if any((node.name, c) not in layer_node.layer_attrs for c in children):
+            raise RuntimeError(f"setKeyframe: {plug} is not in animation layer {layer}")
+        value = kwargs.get("value", kwargs.get("v"))
+        for c in children:
+            layer_node.layer_keys.setdefault((node.name, c), {})[when] = float(value)
+        return 1
     node.keys.setdefault(attr, {})[when] = kwargs.get("value", kwargs.get("v"))
     return 1
 
@@ -437,9 +467,149 @@ def getAttr(plug: str, **kwargs: Any) -> Any:
     node, attr, _ = _split(plug)
     when = _flag(kwargs, "time", "t")
     value = _value_at(node, attr, None if when is None else float(when))
+    value = _layered(node, attr, value, None if when is None else float(when))
     if attr in DOUBLE3:
         return [tuple(value)]
     return value
+
+
+_ROTATE_ORDERS = ("xyz", "yzx", "zxy", "xzy", "yxz", "zyx")
+
+
+def _rotation(angles: tuple[float, ...], order: str) -> Any:
+    """scipy Rotation of Maya rotate values (x, y, z) applied in ``order`` (``xyz``: x first), in degrees."""
+    from scipy.spatial.transform import Rotation
+
+    values = [angles["xyz".index(a)] for a in order]
+    return Rotation.from_euler(order, values, degrees=_SCENE.angle_unit != "rad")
+
+
+def _euler_slots(rotation: Any, order: str) -> tuple[float, float, float]:
+    values = rotation.as_euler(order, degrees=_SCENE.angle_unit != "rad")
+    out = [0.0, 0.0, 0.0]
+    for axis, v in zip(order, values):
+        out["xyz".index(axis)] = float(v)
+    return (out[0], out[1], out[2])
+
+
+def _layered(node: _Node, attr: str, value: Any, when: float | None) -> Any:
+    """``value`` (the base animation) with every animation layer holding ``attr`` applied, bottom up."""
+    if attr in DOUBLE3["rotate"] and _SCENE.layers:
+        whole = _layered(node, "rotate", _value_at(node, "rotate", when), when)
+        return whole[DOUBLE3["rotate"].index(attr)]
+    children = DOUBLE3.get(attr, (attr,))
+    for layer_name in _SCENE.layers:
+        layer = _SCENE.nodes.get(layer_name)
+        if layer is None or layer.attrs["mute"] or not any((node.name, c) in layer.layer_attrs for c in children):
+            continue
+        weight = float(layer.attrs["weight"])
+        below = list(value) if attr in DOUBLE3 else [value]
+        mine = []
+        for i, c in enumerate(children):
+            keys = layer.layer_keys.get((node.name, c), {})
+            default = below[i] if layer.attrs["override"] else 0.0
+            mine.append(keys.get(when, default) if when is not None else (next(iter(keys.values())) if keys else default))
+        if not layer.attrs["override"]:
+            mixed = [b + weight * m for b, m in zip(below, mine)]
+        elif attr == "rotate" and int(layer.attrs["rotationAccumulationMode"]) == 1:
+            from scipy.spatial.transform import Rotation, Slerp
+
+            order = _ROTATE_ORDERS[int(node.attrs.get("rotateOrder", 0))]
+            pair = Rotation.concatenate([_rotation(tuple(below), order), _rotation(tuple(mine), order)])
+            mixed = list(_euler_slots(Slerp([0.0, 1.0], pair)([weight])[0], order))
+            if weight <= 0.0:
+                mixed = below
+            elif weight >= 1.0:
+                mixed = mine
+        else:
+            mixed = [(1.0 - weight) * b + weight * m for b, m in zip(below, mine)]
+        value = tuple(mixed) if attr in DOUBLE3 else mixed[0]
+    return value
+
+
+def animLayer(*args: Any, **kwargs: Any) -> Any:
+    """Create (``animLayer("name", override=True)``), edit (``edit=True``: weight, override, mute,
+    attribute) or query (``query=True``: weight, override, attribute, exists) an animation layer."""
+    _record("animLayer", args, kwargs)
+    name = args[0] if args else None
+    if _flag(kwargs, "query", "q"):
+        if _flag(kwargs, "exists", "ex"):
+            return name in _SCENE.nodes and _SCENE.nodes[name].type == "animLayer"
+        layer = _node(name)
+        if _flag(kwargs, "attribute", "at"):
+            return [f"{n}.{a}" for n, a in layer.layer_attrs] or None
+        for flag in ("weight", "override", "mute"):
+            if kwargs.get(flag):
+                return layer.attrs[flag]
+        raise RuntimeError(f"fake animLayer: unsupported query {kwargs}")
+    if _flag(kwargs, "edit", "e"):
+        layer = _node(name)
+        if layer.type != "animLayer":
+            raise RuntimeError(f"animLayer: {name} is not an animation layer")
+        for flag in ("weight", "override", "mute"):
+            if flag in kwargs:
+                layer.attrs[flag] = float(kwargs[flag]) if flag == "weight" else bool(kwargs[flag])
+        plugs = _flag(kwargs, "attribute", "at")
+        if plugs:
+            for plug in [plugs] if isinstance(plugs, str) else list(plugs):
+                owner, attr, _ = _split(plug)
+                for c in DOUBLE3.get(attr, (attr,)):
+                    if (owner.name, c) not in layer.layer_attrs:
+                        layer.layer_attrs.append((owner.name, c))
+        return None
+    if "BaseAnimation" not in _SCENE.nodes:
+        _SCENE.nodes["BaseAnimation"] = _Node("BaseAnimation", "animLayer", None)
+    node = _Node(_unique(name or "AnimLayer1"), "animLayer", None)
+    node.layer_parent = "BaseAnimation"
+    for flag in ("override", "mute"):
+        if flag in kwargs:
+            node.attrs[flag] = bool(kwargs[flag])
+    if "weight" in kwargs:
+        node.attrs["weight"] = float(kwargs["weight"])
+    _SCENE.nodes[node.name] = node
+    _SCENE.layers.append(node.name)
+    return node.name
+
+
+def _snapshot() -> dict[str, Any]:
+    import copy
+
+    return copy.deepcopy({"nodes": _SCENE.nodes, "connections": _SCENE.connections, "selection": _SCENE.selection,
+                          "layers": _SCENE.layers, "current_time": _SCENE.current_time})
+
+
+def undoInfo(**kwargs: Any) -> Any:
+    _record("undoInfo", (), kwargs)
+    if _flag(kwargs, "query", "q"):
+        if _flag(kwargs, "state", "st"):
+            return True
+        raise RuntimeError(f"fake undoInfo: unsupported query {kwargs}")
+    if _flag(kwargs, "openChunk", "ock"):
+        if _SCENE.chunk_depth == 0:
+            _SCENE.undo_stack.append((str(_flag(kwargs, "chunkName", "cn", "")), _snapshot()))
+        _SCENE.chunk_depth += 1
+        return None
+    if _flag(kwargs, "closeChunk", "cck"):
+        if _SCENE.chunk_depth == 0:
+            raise RuntimeError("undoInfo: no undo chunk is open")
+        _SCENE.chunk_depth -= 1
+        return None
+    raise RuntimeError(f"fake undoInfo: unsupported flags {kwargs}")
+
+
+def undo(**kwargs: Any) -> None:
+    """Undo the last closed chunk: the scene goes back to what it was when the chunk opened."""
+    _record("undo", (), kwargs)
+    if _SCENE.chunk_depth:
+        raise RuntimeError("undo: an undo chunk is still open")
+    if not _SCENE.undo_stack:
+        raise RuntimeError("fake undo: nothing to undo (the fake only undoes undoInfo chunks)")
+    _, state = _SCENE.undo_stack.pop()
+    _SCENE.nodes = state["nodes"]
+    _SCENE.connections = state["connections"]
+    _SCENE.selection = state["selection"]
+    _SCENE.layers = state["layers"]
+    _SCENE.current_time = state["current_time"]
 
 
 def connectAttr(source: str, destination: str, **kwargs: Any) -> None:
