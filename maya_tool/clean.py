@@ -618,3 +618,98 @@ def clean_file(
     }
     atomic.write_text(report_file, json.dumps(report, indent=1) + "\n")
     return report
+
+
+# ------------------------------------------------------------ change view
+@dataclass
+class ChangeCurves:
+    """What cleaning did to a take, frame by frame, for plotting beside the error curves.
+
+    A real take has no ground truth, so there is no error to plot: these are
+    the change (input to output angle per joint), the jitter before and
+    after (angular acceleration, which noise inflates and motion rarely
+    does) and, per leg, the horizontal toe speed on the input's contact
+    frames (foot sliding).
+
+    Attributes:
+        names: Joint names, clip order.
+        fps: Frames per second.
+        change_deg: (F, J) angle between input and output rotation.
+        flagged: (F,) frames where some joint changed more than ``threshold_deg``.
+        threshold_deg: The flagging threshold.
+        jitter_before, jitter_after: (F, J) angular acceleration, deg/s^2 (0 at the two ends).
+        legs: Leg names (``Left``, ``Right``) of the sliding curves.
+        contacts: (F, L) the input's foot contacts.
+        sliding_before, sliding_after: (F, L) horizontal toe speed, cm/s (NaN off contact).
+    """
+
+    names: list[str]
+    fps: float
+    change_deg: FloatArray
+    flagged: NDArray[np.bool_]
+    threshold_deg: float
+    jitter_before: FloatArray
+    jitter_after: FloatArray
+    legs: list[str]
+    contacts: NDArray[np.bool_]
+    sliding_before: FloatArray
+    sliding_after: FloatArray
+
+    def summary(self) -> dict[str, Any]:
+        """Per joint mean change and mean jitter before/after; per leg mean sliding before/after."""
+        def mean(x: FloatArray) -> float | None:
+            finite = x[np.isfinite(x)]
+            return round(float(finite.mean()), 4) if finite.size else None
+
+        return {
+            "joints": [{"name": n, "mean_change_deg": mean(self.change_deg[:, j]),
+                        "jitter_before_deg_s2": mean(self.jitter_before[:, j]),
+                        "jitter_after_deg_s2": mean(self.jitter_after[:, j])} for j, n in enumerate(self.names)],
+            "legs": [{"leg": leg, "sliding_before_cm_s": mean(self.sliding_before[:, k]),
+                      "sliding_after_cm_s": mean(self.sliding_after[:, k])} for k, leg in enumerate(self.legs)],
+            "flagged_frames": [int(f) for f in np.flatnonzero(self.flagged)],
+        }
+
+
+def jitter(rotations: FloatArray, fps: float) -> FloatArray:
+    """(F, J) angular acceleration magnitude in deg/s^2 from (F, J, 4) rotations (0 at the ends)."""
+    rots = quat.continuous(np.asarray(rotations, dtype=np.float64), axis=0)
+    out = np.zeros(rots.shape[:-1])
+    if len(rots) < 3:
+        return out
+    rel = quat.multiply(quat.conjugate(rots[:-1]), rots[1:])
+    rel = rel * np.where(rel[..., 3:] < 0, -1.0, 1.0)
+    half = np.arctan2(np.linalg.norm(rel[..., :3], axis=-1), rel[..., 3])
+    scale = np.where(half > 1e-12, 2 * half / np.maximum(np.sin(half), 1e-12), 2.0)
+    omega = rel[..., :3] * scale[..., None]  # rotation vectors per step, radians
+    out[1:-1] = np.degrees(np.linalg.norm(omega[1:] - omega[:-1], axis=-1)) * fps * fps
+    return out
+
+
+def change_curves(original: Clip, cleaned: Clip, threshold_deg: float = DEFAULT_THRESHOLD_DEG,
+                  name_map: str | Mapping[str, str] | None = None) -> ChangeCurves:
+    """The :class:`ChangeCurves` of a take and its cleaned version (any host: panel, report, Maya)."""
+    from . import contacts
+
+    change = np.degrees(quat.geodesic_angle(original.rotations, cleaned.rotations))
+    legs = contacts.find_legs(original.skeleton, resolve_name_map(name_map))
+    frames = original.num_frames
+    found = contacts.detect_contacts(original, legs) if legs else np.zeros((frames, 0), dtype=bool)
+
+    def sliding(clip: Clip) -> FloatArray:
+        out = np.full((frames, len(legs)), np.nan)
+        if not legs or frames < 2:
+            return out
+        toes = contacts.toe_positions(clip, legs)
+        step = np.linalg.norm(np.diff(toes[..., [0, 2]], axis=0), axis=-1) * clip.fps
+        both = found[1:] & found[:-1]
+        out[1:] = np.where(both, step, np.nan)
+        return out
+
+    return ChangeCurves(
+        names=list(original.skeleton.names), fps=original.fps, change_deg=change,
+        flagged=(change > threshold_deg).any(axis=1) if frames else np.zeros(0, dtype=bool),
+        threshold_deg=float(threshold_deg),
+        jitter_before=jitter(original.rotations, original.fps), jitter_after=jitter(cleaned.rotations, cleaned.fps),
+        legs=[leg.name for leg in legs], contacts=found, sliding_before=sliding(original), sliding_after=sliding(cleaned),
+    )

@@ -158,3 +158,21 @@ def test_other_names_map_onto_the_model_and_unknown_joints_pass_through(untraine
 def test_bad_options_are_refused(bad) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(MocapError):
         CleanOptions(**bad)
+
+
+def test_change_curves_show_change_jitter_and_sliding() -> None:
+    from maya_tool.clean import change_curves, jitter
+
+    clip = synth.smooth_clip(frames=240)
+    noisy = corruption.corrupt_clip(clip, corruption.make("capture"), seed=2)
+    result = clean_clip(noisy, FilterModel(), CleanOptions(feet=True))
+    curves = change_curves(noisy, result.clip, threshold_deg=5.0)
+    assert curves.change_deg.shape == (240, clip.skeleton.num_joints)
+    assert np.array_equal(np.flatnonzero(curves.flagged), result.report["flagged_frames"])
+    assert curves.jitter_after[:, 1:].mean() < 0.2 * curves.jitter_before[:, 1:].mean()
+    assert curves.legs == ["Left", "Right"] and curves.sliding_before.shape == (240, 2)
+    summary = json.loads(json.dumps(curves.summary()))
+    assert summary["joints"][3]["jitter_after_deg_s2"] < summary["joints"][3]["jitter_before_deg_s2"]
+    # A rotation turning at a constant rate has no jitter.
+    steady = quat.from_axis_angle(np.array([0.0, 0.0, 1.0]), np.linspace(0, 3, 50))[:, None]
+    assert np.allclose(jitter(steady, 120.0), 0.0, atol=1e-6)
