@@ -701,14 +701,14 @@ def change_curves(original: Clip, cleaned: Clip, threshold_deg: float = DEFAULT_
         if not legs or frames < 2:
             return out
         toes = contacts.toe_positions(clip, legs)
-        step = np.linalg.norm(np.diff(toes[..., [0, 2]], axis=0), axis=-1) * clip.fps
+        step = np.linalg.norm(np.diff(toes[..., [0, 2]], axis=0), axis=-1) * clip.fps  # Y up, as contacts assumes
         both = found[1:] & found[:-1]
         out[1:] = np.where(both, step, np.nan)
         return out
 
     return ChangeCurves(
         names=list(original.skeleton.names), fps=original.fps, change_deg=change,
-        flagged=(change > threshold_deg).any(axis=1) if frames else np.zeros(0, dtype=bool),
+        flagged=np.asarray((change > threshold_deg).any(axis=1) if frames else np.zeros(0), dtype=bool),
         threshold_deg=float(threshold_deg),
         jitter_before=jitter(original.rotations, original.fps), jitter_after=jitter(cleaned.rotations, cleaned.fps),
         legs=[leg.name for leg in legs], contacts=found, sliding_before=sliding(original), sliding_after=sliding(cleaned),
