@@ -109,7 +109,10 @@ class FrameErrors:
     def slice(self, start: int, stop: int) -> "FrameErrors":
         """Frames ``start:stop``, e.g. one clip of a pooled evaluation."""
         return FrameErrors(
-            self.angle_deg[start:stop], self.position_cm[start:stop], self.vertex_cm[start:stop], list(self.joint_names),
+            self.angle_deg[start:stop],
+            self.position_cm[start:stop],
+            self.vertex_cm[start:stop],
+            list(self.joint_names),
             None if self.animated is None else self.animated[start:stop],
         )
 

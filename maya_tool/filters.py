@@ -43,6 +43,10 @@ def _prepare(joint_rotations: Any) -> FloatArray:
     return quat.continuous(rots, axis=0)
 
 
+def _raw(components: FloatArray) -> FloatArray:
+    return components
+
+
 def _finish(components: FloatArray) -> FloatArray:
     return quat.positive_w(quat.normalize(components))
 
@@ -72,16 +76,21 @@ def butterworth(joint_rotations: Any, fps: float, cutoff_hz: float, order: int =
     return _butterworth(_prepare(joint_rotations), fps, cutoff_hz, order)
 
 
-def _butterworth(rots: FloatArray, fps: float, cutoff_hz: float, order: int) -> FloatArray:
-    """:func:`butterworth` on rotations already through :func:`_prepare`, cutoff already checked."""
+def _butterworth(rots: FloatArray, fps: float, cutoff_hz: float, order: int, raw: bool = False) -> FloatArray:
+    """:func:`butterworth` on rotations already through :func:`_prepare`, cutoff already checked.
+
+    ``raw`` skips :func:`_finish`: sweeps score the filtered components as
+    they are (:func:`error_sums` normalises) and finish only the best.
+    """
+    finish = _raw if raw else _finish
     from scipy.signal import butter, sosfiltfilt  # type: ignore[import-untyped]
 
     frames = rots.shape[0]
     if frames < 2:
-        return _finish(rots)
+        return finish(rots)
     sos = butter(order, cutoff_hz, btype="low", fs=float(fps), output="sos")
     padlen = min(3 * (2 * len(sos) + 1), frames - 1)
-    return _finish(sosfiltfilt(sos, rots, axis=0, padlen=padlen))
+    return finish(sosfiltfilt(sos, rots, axis=0, padlen=padlen))
 
 
 def savgol(joint_rotations: Any, window: int, order: int = 2) -> FloatArray:
@@ -102,16 +111,17 @@ def savgol(joint_rotations: Any, window: int, order: int = 2) -> FloatArray:
     return _savgol(_prepare(joint_rotations), window, order)
 
 
-def _savgol(rots: FloatArray, window: int, order: int) -> FloatArray:
-    """:func:`savgol` on rotations already through :func:`_prepare`, window already checked."""
+def _savgol(rots: FloatArray, window: int, order: int, raw: bool = False) -> FloatArray:
+    """:func:`savgol` on rotations already through :func:`_prepare`, window already checked (``raw``: unfinished)."""
+    finish = _raw if raw else _finish
     from scipy.signal import savgol_filter  # type: ignore[import-untyped]
 
     frames = rots.shape[0]
     if window > frames:
         window = frames if frames % 2 == 1 else frames - 1
     if window <= order:
-        return _finish(rots)
-    return _finish(savgol_filter(rots, window, order, axis=0, mode="interp"))
+        return finish(rots)
+    return finish(savgol_filter(rots, window, order, axis=0, mode="interp"))
 
 
 DEFAULT_DESPIKE_SECONDS: tuple[float, ...] = (0.05, 0.1, 0.2)
@@ -216,11 +226,13 @@ def despike(
 
 def _despike_butterworth(
     rots: FloatArray, fps: float, setting: DespikeSetting, order: int = 2,
-    track: tuple[FloatArray, FloatArray, FloatArray] | None = None,
+    track: tuple[FloatArray, FloatArray, FloatArray] | None = None, raw: bool = False,
 ) -> FloatArray:
     window, threshold, cutoff = setting
     cleaned = _despike(rots, threshold, track if track is not None else _median_track(rots, window))
-    return _finish(cleaned) if cutoff is None else _butterworth(cleaned, fps, cutoff, order)
+    if cutoff is None:
+        return cleaned if raw else _finish(cleaned)
+    return _butterworth(cleaned, fps, cutoff, order, raw)
 
 
 def sweep_despike(
@@ -274,7 +286,7 @@ def sweep_despike(
                 key = (i, setting[0])
                 if key not in tracks:
                     tracks[key] = _median_track(rots, setting[0])
-                total += error_sums(clean, _despike_butterworth(rots, fps, setting, order, tracks[key]), mask)
+                total += error_sums(clean, _despike_butterworth(rots, fps, setting, order, tracks[key], True), mask)
             scores[setting], all_scores[setting] = pooled_means(total)
         return scores[setting]
 
@@ -340,14 +352,18 @@ pool exactly: add them, then divide.
 """
 
 
-def _angle_deg(a: FloatArray, b: FloatArray) -> FloatArray:
+def _angle_deg(a: FloatArray, b: FloatArray, normalise: bool = False) -> FloatArray:
     """Geodesic angle (deg) between unit quaternions from their dot product.
 
     Cheaper than :func:`quaternion.geodesic_angle` (no quaternion product),
     which matters when a sweep scores a hundred settings; for unit inputs the
     two agree to about 1e-6 degrees, far below any difference a sweep decides on.
+    ``normalise`` divides by the length of ``b``, for filtered components not
+    yet renormalised (the sign does not matter: q and -q are one rotation).
     """
     dots = np.abs(np.einsum("...c,...c->...", a, b))
+    if normalise:
+        dots /= np.maximum(np.sqrt(np.einsum("...c,...c->...", b, b)), 1e-12)
     return np.degrees(2.0 * np.arccos(np.minimum(dots, 1.0)))
 
 
@@ -359,8 +375,8 @@ def animated_joints(clean: Any) -> NDArray[np.bool_]:
 
 
 def error_sums(clean: FloatArray, output: FloatArray, animated: NDArray[np.bool_]) -> Sums:
-    """:data:`Sums` of one filtered clip against its clean rotations."""
-    angles = _angle_deg(clean, output)
+    """:data:`Sums` of one filtered clip against its clean rotations (``output`` need not be unit length)."""
+    angles = _angle_deg(clean, output, normalise=True)
     moving = angles[:, np.asarray(animated, dtype=bool)]
     return np.array([moving.sum(), moving.size, angles.sum(), angles.size], dtype=np.float64)
 
@@ -389,7 +405,8 @@ def _sweep(
     """Score every setting; ``apply(prepared, fps, setting)`` gets each noisy clip through :func:`_prepare`.
 
     Preparing once per clip rather than once per setting and clip spares
-    repeating the hemisphere pass over the same noisy clip for every setting.
+    repeating the hemisphere pass over the same noisy clip for every setting;
+    ``apply`` returns unfinished components and only the best are finished.
     Settings are picked on the pooled mean over the animated joints (``animated``:
     one (J,) mask per clip, default the joints that move in its clean clip).
     """
@@ -410,6 +427,7 @@ def _sweep(
         if best is None or scores[setting] < scores[best.best]:
             best = Sweep(best=setting, outputs=outputs)
     assert best is not None
+    best.outputs = [_finish(o) for o in best.outputs]
     best.scores = scores
     best.all_scores = all_scores
     return best
@@ -432,7 +450,7 @@ def sweep_butterworth(
     usable = [float(c) for c in cutoffs if 0.0 < float(c) < lowest_nyquist]
     if triples and not usable:
         raise ValueError(f"no cutoff in {list(cutoffs)} is below the Nyquist rate {lowest_nyquist:g} Hz")
-    return _sweep(triples, usable, lambda rots, fps, cutoff: _butterworth(rots, fps, cutoff, order), animated)
+    return _sweep(triples, usable, lambda rots, fps, cutoff: _butterworth(rots, fps, cutoff, order, True), animated)
 
 
 def sweep_savgol(
@@ -449,7 +467,7 @@ def sweep_savgol(
     if windows is None:
         windows = default_savgol_windows(triples[0][2]) if triples else ()
     settings = [(int(w), int(o)) for w in windows for o in orders if int(w) % 2 == 1 and int(w) > int(o)]
-    return _sweep(triples, settings, lambda rots, fps, setting: _savgol(rots, setting[0], setting[1]), animated)
+    return _sweep(triples, settings, lambda rots, fps, setting: _savgol(rots, setting[0], setting[1], True), animated)
 
 
 def best_butterworth(
