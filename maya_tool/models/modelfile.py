@@ -20,6 +20,7 @@ import io
 import json
 import os
 import re
+import zipfile
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -160,6 +161,54 @@ def read_sidecar(path: os.PathLike[str] | str) -> dict[str, Any]:
     return meta
 
 
+MAX_WEIGHT_BYTES = 1 << 30
+"""Largest total of a model's weight arrays (shipped models are a few MB); beyond it a file is refused, not loaded."""
+
+
+def read_weights(npz_path: os.PathLike[str] | str) -> dict[str, NDArray[Any]]:
+    """The arrays of a weights file, each checked against the file before it is allocated.
+
+    An ``.npy`` header states a shape; numpy allocates that much before it
+    reads a byte, so a damaged or hostile header asking for hundreds of GiB
+    would exhaust memory. Each member's stated size must be what the archive
+    holds for it, and the total at most :data:`MAX_WEIGHT_BYTES`.
+
+    Raises:
+        MocapError: Naming the file and the array that does not fit.
+    """
+    npz_path = Path(npz_path)
+    try:
+        with zipfile.ZipFile(npz_path) as archive:
+            total = 0
+            for info in archive.infolist():
+                with archive.open(info) as member:
+                    version = np.lib.format.read_magic(member)
+                    read_header = {(1, 0): np.lib.format.read_array_header_1_0,
+                                   (2, 0): np.lib.format.read_array_header_2_0}.get(version)
+                    if read_header is None:
+                        raise MocapError(f"cannot read model weights: {info.filename!r} is in .npy format {version}", path=npz_path)
+                    shape, _, dtype = read_header(member)
+                    header = member.tell()
+                if dtype.hasobject:
+                    raise MocapError(f"cannot read model weights: {info.filename!r} is an object array", path=npz_path)
+                size = int(np.prod(shape, dtype=np.float64)) * dtype.itemsize
+                total += size
+                stored = info.file_size - header
+                if size > stored or total > MAX_WEIGHT_BYTES:
+                    raise MocapError(
+                        f"cannot read model weights: {info.filename!r} claims shape {tuple(shape)} ({size / 2**30:.3g} GiB) but the file "
+                        f"holds {stored} bytes for it (at most {MAX_WEIGHT_BYTES / 2**30:g} GiB in all): not a "
+                        "model's weights",
+                        path=npz_path,
+                    )
+        with np.load(npz_path, allow_pickle=False) as loaded:
+            return {name: loaded[name] for name in loaded.files}
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        if isinstance(exc, MocapError):
+            raise
+        raise MocapError(f"cannot read model weights: {exc}", path=npz_path) from None
+
+
 def verify_weights(json_path: os.PathLike[str] | str, meta: Mapping[str, Any]) -> Path:
     """The npz of a sidecar, after checking it is the one the sidecar registered.
 
@@ -169,7 +218,14 @@ def verify_weights(json_path: os.PathLike[str] | str, meta: Mapping[str, Any]) -
     """
     json_path = Path(json_path)
     weights = meta.get("weights") or {}
-    npz = json_path.parent / str(weights.get("file", json_path.with_suffix(".npz").name))
+    if not isinstance(weights, Mapping):
+        raise MocapError(f"\"weights\" must be an object with \"file\" and \"sha256\", found {weights!r}", path=json_path)
+    name = weights.get("file", json_path.with_suffix(".npz").name)
+    if not isinstance(name, str) or name in ("", ".", "..") or Path(name).name != name or "\\" in name:
+        raise MocapError(
+            f"\"weights\": \"file\" must name a file in the model's own folder, found {name!r}", path=json_path
+        )
+    npz = json_path.parent / name
     if not npz.is_file():
         raise MocapError("model weights not found next to its sidecar", path=npz)
     expected = weights.get("sha256")

@@ -152,6 +152,42 @@ def banded_signs(rots: NDArray[Any], reference: NDArray[Any], band: float) -> ND
     return track * np.take_along_axis(side, last, axis=0)[..., None]
 
 
+def _check_shapes(layers: Sequence[Mapping[str, Any]], width: int | None, weights: Mapping[str, Array],
+                  npz: Path) -> int | None:
+    """Follow the feature width through ``layers``, naming the first layer whose weights do not fit.
+
+    Returns the output width, or None past a layer type this check does not
+    know (it then leaves the rest to the forward pass).
+    """
+    for spec in layers:
+        if width is None:
+            return None
+        kind, name = spec.get("type"), spec.get("name")
+        if kind == "normalize":
+            for part in ("mean", "variance"):
+                if weights[f"{name}.{part}"].size != width:
+                    raise MocapError(f"layer {name!r}: {part} has {weights[f'{name}.{part}'].size} values for "
+                                     f"{width} inputs", path=npz)
+        elif kind in ("dense", "conv1d"):
+            kernel, bias = weights[f"{name}.kernel"], weights[f"{name}.bias"]
+            rank, axis = (2, 0) if kind == "dense" else (3, 1)
+            if kernel.ndim != rank or kernel.shape[axis] != width:
+                want = f"({width}, outputs)" if kind == "dense" else f"(taps, {width}, outputs)"
+                raise MocapError(f"layer {name!r} ({kind}): kernel has shape {kernel.shape}, expected {want} "
+                                 f"for its {width} inputs", path=npz)
+            if bias.shape != (kernel.shape[-1],):
+                raise MocapError(f"layer {name!r} ({kind}): bias has shape {bias.shape}, expected "
+                                 f"({kernel.shape[-1]},)", path=npz)
+            width = int(kernel.shape[-1])
+        elif kind == "residual":
+            inner = _check_shapes(spec.get("layers") or [], width, weights, npz)
+            if inner is not None and inner != width:
+                raise MocapError(f"residual layer {name!r} ends with {inner} channels, its input has {width}", path=npz)
+        elif kind != "upsample1d":
+            return None
+    return width
+
+
 def iter_layers(layers: Sequence[Mapping[str, Any]]) -> Iterator[Mapping[str, Any]]:
     """Every layer spec, depth first: a ``residual`` block, then the layers inside it."""
     for spec in layers:
@@ -196,6 +232,10 @@ class NumpyModel:
         self.inference = str(params.get("inference", "windows"))
         self.stride = int(params.get("stride", 1))
         self.latent_dtype = np.dtype(str(meta.get("latent_dtype", "float32")))
+        if self.latent_dtype not in (np.float32, np.float16):
+            raise MocapError(
+                f"latent_dtype {meta.get('latent_dtype')!r} is not supported: expected float32 or float16", path=self.path
+            )
         self.sign_band = float(params.get("sign_band", 0.0)) if self.architecture == "temporal" else 0.0
         hemisphere = meta.get("hemisphere")
         self.hemisphere = None if hemisphere is None else np.asarray(hemisphere, dtype=np.float64).reshape(-1, 4)
@@ -237,6 +277,10 @@ class NumpyModel:
             for part in needed:
                 if f"{spec['name']}.{part}" not in self._weights:
                     raise MocapError(f"weights lack {spec['name']}.{part}", path=npz)
+        for key, value in self._weights.items():
+            if not np.isfinite(value).all():
+                raise MocapError(f"weight {key!r} holds NaN or infinite values: the model is damaged", path=npz)
+        _check_shapes(self._decoder, _check_shapes(self._encoder, self.input_size, self._weights, npz), self._weights, npz)
 
     # ------------------------------------------------------------------ layers
     def _compile(self, layers: Sequence[Mapping[str, Any]]) -> list[Callable[[Array], Array]]:
@@ -472,11 +516,7 @@ def load_model(path: os.PathLike[str] | str, *, cache: bool = True) -> NumpyMode
     resolved = json_path.resolve()
     if cache and resolved in _CACHE and _CACHE[resolved][0] == key:
         return _CACHE[resolved][1]
-    try:
-        with np.load(npz_path, allow_pickle=False) as archive:
-            weights = {name: archive[name] for name in archive.files}
-    except (OSError, ValueError) as exc:
-        raise MocapError(f"cannot read model weights: {exc}", path=npz_path) from None
+    weights = modelfile.read_weights(npz_path)
     try:
         model = NumpyModel(meta, weights, json_path)
     except (KeyError, TypeError, ValueError) as exc:
