@@ -713,3 +713,60 @@ def change_curves(original: Clip, cleaned: Clip, threshold_deg: float = DEFAULT_
         jitter_before=jitter(original.rotations, original.fps), jitter_after=jitter(cleaned.rotations, cleaned.fps),
         legs=[leg.name for leg in legs], contacts=found, sliding_before=sliding(original), sliding_after=sliding(cleaned),
     )
+
+
+# ------------------------------------------------------------------ scoring
+def score_take(reference: Clip, candidate: Clip) -> dict[str, Any]:
+    """How close a take is to its clean original: animated-joint angle error and foot sliding.
+
+    The measure the issue's acceptance figures use: mean geodesic angle over
+    the joints that move in ``reference`` (``maya_tool.filters.animated_joints``,
+    as ``mocap-ae evaluate`` pools it) and all frames, plus the mean horizontal
+    toe speed on the reference's own contact frames, for both clips.
+
+    Raises:
+        MocapError: The clips differ in frames or joints.
+    """
+    from . import contacts
+    from .filters import animated_joints, error_sums
+
+    if reference.num_frames != candidate.num_frames or reference.skeleton.names != candidate.skeleton.names:
+        raise MocapError(
+            f"cannot compare {candidate.num_frames} frames of {candidate.skeleton.num_joints} joints with a reference "
+            f"of {reference.num_frames} frames of {reference.skeleton.num_joints} joints",
+            path=candidate.source.get("path"),
+        )
+    animated = animated_joints(reference.joint_rotations)
+    sums = error_sums(reference.joint_rotations, candidate.joint_rotations, animated)
+    legs = contacts.find_legs(reference.skeleton)
+    found = contacts.detect_contacts(reference, legs)
+    return {
+        "sums": [float(v) for v in sums],
+        "animated_mean_deg": float(sums[0] / sums[1]) if sums[1] else None,
+        "contact_frames": int(found.sum()),
+        "sliding_reference_cm_s": contacts.foot_sliding(reference, legs, found),
+        "sliding_cm_s": contacts.foot_sliding(candidate, legs, found),
+    }
+
+
+def score_files(pairs: Sequence[tuple[os.PathLike[str] | str, os.PathLike[str] | str]],
+                **reader_options: Any) -> dict[str, Any]:
+    """:func:`score_take` over (reference, candidate) files, pooled over every frame of every file."""
+    from .io import read_clip
+
+    per_file = []
+    total = np.zeros(4)
+    slide_ref: list[float] = []
+    slide_out: list[float] = []
+    for ref_path, cand_path in pairs:
+        score = score_take(read_clip(ref_path, **reader_options), read_clip(cand_path, **reader_options))
+        total += np.asarray(score["sums"])
+        slide_ref += [v for v in score["sliding_reference_cm_s"] if v is not None]
+        slide_out += [v for v in score["sliding_cm_s"] if v is not None]
+        per_file.append({"reference": str(ref_path), "file": str(cand_path), **score})
+    return {
+        "files": per_file,
+        "animated_mean_deg": float(total[0] / total[1]) if total[1] else None,
+        "sliding_reference_cm_s": float(np.mean(slide_ref)) if slide_ref else None,
+        "sliding_cm_s": float(np.mean(slide_out)) if slide_out else None,
+    }

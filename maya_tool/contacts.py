@@ -10,8 +10,9 @@ foot's world orientation so the toe lands where the ankle is moved.
 
 Thresholds come from the clip's scale (the leg length, hip to ankle), so a
 skeleton in other units or proportions gets sensible ones; both can be
-overridden. Positions are smoothed over about 0.2 s before thresholding, as a
-jittery take's frame-to-frame speed is mostly noise.
+overridden. Positions get a short running median (pops) and a moving average
+over about 0.2 s before thresholding, as a jittery take's frame-to-frame speed
+is mostly noise.
 
 Foot sliding is the mean horizontal toe speed over contact frames (cm/s):
 what the report and the issue's acceptance figures use.
@@ -47,8 +48,10 @@ SPEED_FRACTION = 0.4
 FLOOR_PERCENTILE = 2.0
 """The clip's floor: this percentile of the toes' heights (robust to a pop through the floor)."""
 
+MEDIAN_SECONDS = 0.075
 SMOOTH_SECONDS = 0.2
-"""Positions are smoothed over this long before thresholding (chosen on capture-corrupted clips of subjects 05-08)."""
+"""Toe positions get a running median over ``MEDIAN_SECONDS`` (a pop lasts 1-3 frames) and then a moving
+average over ``SMOOTH_SECONDS`` before thresholding; both chosen on capture-corrupted clips of subjects 05-08."""
 MIN_CONTACT_FRAMES = 3
 RAMP_FRAMES = 6
 """Frames over which pinning fades in before and out after a contact."""
@@ -155,12 +158,16 @@ def _tidy_runs(mask: NDArray[np.bool_], min_length: int, max_gap: int = 2) -> ND
 
 
 def detect_contacts(clip: Clip, legs: Sequence[Leg], limits: Thresholds | None = None) -> NDArray[np.bool_]:
-    """(F, L) True where a leg's toe is planted: near the floor and slow (on positions smoothed ~0.2 s)."""
+    """(F, L) True where a leg's toe is planted: near the floor and slow (on positions median-filtered and smoothed ~0.2 s)."""
     limits = limits or thresholds(clip, legs)
     frames = clip.num_frames
     if frames == 0 or not legs:
         return np.zeros((frames, len(legs)), dtype=bool)
+    from scipy.ndimage import median_filter  # type: ignore[import-untyped, unused-ignore]
+
     toes = toe_positions(clip, legs).reshape(frames, -1)
+    median = max(1, int(round(MEDIAN_SECONDS * clip.fps))) | 1
+    toes = median_filter(toes, size=(median, 1), mode="nearest")
     smooth = _moving_average(toes, max(1, int(round(SMOOTH_SECONDS * clip.fps)))).reshape(frames, len(legs), 3)
     velocity = np.asarray(np.gradient(smooth, axis=0)) * clip.fps if frames > 1 else np.zeros_like(smooth)
     speed = np.linalg.norm(velocity, axis=-1)

@@ -35,6 +35,8 @@ def _standing_clip(frames: int = 240) -> Clip:
     for leg in ("LeftUpLeg", "LeftLeg", "LeftFoot", "RightUpLeg", "RightLeg", "RightFoot"):
         rotations[:, skeleton.index(leg)] = quat.identity()
     t = np.arange(frames) / 120.0
+    for arm in ("LeftArm", "RightArm", "Head"):
+        rotations[:, skeleton.index(arm)] = quat.from_euler(np.stack([30 * np.sin(2 * t), 10 * t, 0 * t], -1), "ZYX")
     root = np.zeros((frames, 3))
     root[:, 1] = 96.0
     root[:, 2] = np.where(np.arange(frames) < frames // 2, 150.0 * t, 150.0 * t[frames // 2])
@@ -126,3 +128,17 @@ def test_real_take_feet_stay_planted(cmu_root) -> None:  # type: ignore[no-untyp
     unplanted = contacts.foot_sliding(clean_clip(bad, FilterModel(), CleanOptions(feet=False)).clip, legs, on_clean)
     for o, a, u in zip(original, after, unplanted):
         assert a < u
+
+
+def test_score_take_measures_error_and_sliding_on_the_reference_contacts() -> None:
+    from maya_tool.clean import score_take
+
+    clip = _standing_clip()
+    noisy = corruption.corrupt_clip(clip, corruption.make("gaussian", sigma=0.01), seed=1)
+    same = score_take(clip, clip)
+    assert same["animated_mean_deg"] < 1e-5 and same["contact_frames"] > 180
+    assert same["sliding_cm_s"] == same["sliding_reference_cm_s"]
+    bad = score_take(clip, noisy)
+    cleaned = score_take(clip, clean_clip(noisy, FilterModel(), CleanOptions()).clip)
+    assert cleaned["animated_mean_deg"] < bad["animated_mean_deg"]
+    assert max(cleaned["sliding_cm_s"]) < 0.2 * min(bad["sliding_cm_s"])
