@@ -574,14 +574,16 @@ def test_cli_takes_a_corruption_and_a_seed(tmp_path: Path, capsys: pytest.Captur
     clip_path = tmp_path / "take.csv"
     write_clip(synth.smooth_clip(frames=90, seed=3), clip_path)
     out = tmp_path / "capture.json"
-    assert main(["evaluate", "--corruption", "capture", "--seed", "5", "--json", str(out), str(clip_path)]) == 0
+    fast = ["--cutoffs", "4", "8"]
+    assert main(["evaluate", "--corruption", "capture", "--seed", "5", *fast, "--json", str(out), str(clip_path)]) == 0
     printed = capsys.readouterr().out
     assert "capture, sigma 0.01, pops 0.005, gaps 0.002, seed 5" in printed and "despike" in printed
     assert "max vert: its largest value" in printed
     summary = json.loads(out.read_text())
     assert summary["corruption"]["name"] == "capture" and summary["corruption_seed"] == 5
     assert summary["sigma"] == 0.01 and summary["classical"]["variant"] in ev.BASELINE_VARIANTS
-    assert main(["evaluate", "--corruption", "pops", "--sigma", "0.02", "--json", str(out), str(clip_path)]) == 0
+    assert main(["evaluate", "--corruption", "pops", "--sigma", "0.02", "--no-baselines", "--json", str(out),
+                 str(clip_path)]) == 0
     assert json.loads(out.read_text())["corruption"] == {"name": "pops", "sigma": 0.02, "pop_rate": 0.005,
                                                          "gap_rate": 0.0}
     assert main(["evaluate", "--sigma", "-1", str(clip_path)]) == 2
