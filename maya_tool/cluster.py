@@ -61,6 +61,8 @@ JOB_STOP_WAIT_S = 60
 """Seconds Ray gives a stopped job to save its checkpoint before killing it (Ray's own default is 3)."""
 TERMINAL_STATUSES = ("SUCCEEDED", "FAILED", "STOPPED")
 
+_CONNECTED: str | None = None
+"""The cluster address this process connected to for tasks (None: none, or one it started itself)."""
 _WORKER_SHARED: dict[str, Any] = {}
 """In a worker process: what the tasks share, by object id (or ``"pool"``), built once per process."""
 
@@ -155,15 +157,19 @@ def connect(address: str) -> Any:
     Raises:
         MocapError: Ray missing, or no cluster at the address.
     """
+    global _CONNECTED
     where = parse_address(address)
     ray = import_ray()
-    if ray.is_initialized():
-        return ray
+    if ray.is_initialized() and _CONNECTED in (where.cluster, None):
+        return ray  # this cluster, or one this process started itself (start_local_cluster)
     check_reachable(*where.cluster_port, "cluster port")
+    if ray.is_initialized():
+        ray.shutdown()  # connected to another cluster before
     try:
         ray.init(address=where.cluster, logging_level="ERROR", log_to_driver=False, configure_logging=False)
     except (ConnectionError, RuntimeError, ValueError) as exc:
         raise MocapError(f"cannot connect to the Ray cluster at {where.cluster}: {exc}; {START_HINT}") from None
+    _CONNECTED = where.cluster
     return ray
 
 
@@ -176,13 +182,15 @@ class TaskOutcome:
         label: The item as the report names it (usually its path).
         value: The task's result; None when it failed.
         error: Why it failed (after its retry), or None.
-        attempts: How often it ran (2 after a retry); 0 if cancelled before running.
+        attempts: How often it ran (2 after a retry).
+        bad_input: The task refused its input (a :class:`MocapError`), so it was not retried.
     """
 
     label: str
     value: Any = None
     error: str | None = None
     attempts: int = 1
+    bad_input: bool = False
 
     @property
     def ok(self) -> bool:
@@ -253,6 +261,69 @@ def _progress(total: int, desc: str, enabled: bool | None) -> Any:
                 file=sys.stderr)
 
 
+def iter_batch(
+    task: Callable[[Any, Any], Any],
+    items: Sequence[Any],
+    shared: Any = None,
+    *,
+    ray_address: str | None = None,
+    workers: int | None = None,
+    labels: Sequence[str] | None = None,
+) -> Iterator[tuple[int, TaskOutcome]]:
+    """``(index, outcome)`` of every item as each ends: here, on a local pool, or on Ray.
+
+    Args:
+        task: A module-level function (workers import it by name). It raises
+            :class:`MocapError` for a bad input (reported, not retried); any
+            other exception, or its worker dying, runs it once more.
+        items: One per task (a path, a small job description).
+        shared: Sent to the workers once (the model); must pickle.
+        ray_address: Run on this Ray cluster (see :func:`parse_address`).
+        workers: Without Ray: processes of a local pool (None or 1: this process).
+        labels: How outcomes name each item (default ``str(item)``).
+
+    Raises:
+        MocapError: Ray missing or the cluster unreachable.
+
+    Ctrl-C while waiting, or closing the iterator early, cancels the tasks not
+    yet done.
+    """
+    names = [str(i) for i in items] if labels is None else [str(label) for label in labels]
+    if ray_address:
+        return _iter_ray(task, items, shared, names, ray_address)
+    if workers and workers > 1 and len(items) > 1:
+        return _iter_pool(task, items, shared, names, workers)
+    return _iter_here(task, items, shared, names)
+
+
+def echo(shared: Any, item: Any) -> Any:
+    """A task that does nothing but return its item: what a batch costs per task beyond its work."""
+    return item
+
+
+def start_local_cluster(cpus: int) -> str:
+    """Start a Ray cluster of ``cpus`` CPUs owned by this process (a real one, not ``local_mode``); its address.
+
+    For benchmarks and trying things out; it ends with the process or :func:`shutdown`.
+    """
+    ray = import_ray()
+    global _CONNECTED
+    context = ray.init(num_cpus=cpus, include_dashboard=False, logging_level="ERROR", log_to_driver=False,
+                       configure_logging=False)
+    _CONNECTED = None
+    return str(context.address_info["gcs_address"])
+
+
+def shutdown() -> None:
+    """Disconnect from the cluster (ending it if this process started it)."""
+    global _CONNECTED
+    if "ray" in sys.modules:
+        import ray
+
+        ray.shutdown()
+    _CONNECTED = None
+
+
 def run_batch(
     task: Callable[[Any, Any], Any],
     items: Sequence[Any],
@@ -264,41 +335,32 @@ def run_batch(
     desc: str = "clips",
     progress: bool | None = None,
 ) -> BatchReport:
-    """Run ``task(shared, item)`` for every item: here, on a local pool, or on Ray.
+    """:func:`iter_batch` to the end, with a tqdm bar over the tasks; outcomes in input order.
 
     Args:
-        task: A module-level function (workers import it by name). It raises
-            :class:`MocapError` for a bad input (reported, not retried); any
-            other exception, or its worker dying, runs it once more.
-        items: One per task (a path, or a small tuple of settings).
-        shared: Sent to the workers once (the model); must pickle.
-        ray_address: Run on this Ray cluster (see :func:`parse_address`).
-        workers: Without Ray: processes of a local pool (None or 1: this process).
-        labels: How the report names each item (default ``str(item)``).
         desc: What the progress bar counts.
-        progress: Show the tqdm bar (None: when stderr is a terminal).
-
-    Raises:
-        MocapError: Ray missing or the cluster unreachable.
-        KeyboardInterrupt: After cancelling the tasks not yet done.
+        progress: Show the bar (None: when stderr is a terminal).
     """
-    names = [str(i) for i in items] if labels is None else [str(label) for label in labels]
     start = time.perf_counter()
+    outcomes: list[TaskOutcome | None] = [None] * len(items)
     if ray_address:
-        outcomes, count = _run_ray(task, items, shared, names, ray_address, desc, progress)
-        backend = f"ray {parse_address(ray_address).cluster}"
+        backend, count = f"ray {parse_address(ray_address).cluster}", 0
     elif workers and workers > 1 and len(items) > 1:
-        outcomes, count = _run_pool(task, items, shared, names, workers, desc, progress), workers
-        backend = f"local pool of {workers}"
+        backend, count = f"local pool of {workers}", workers
     else:
-        outcomes, count = _run_here(task, items, shared, names, desc, progress), 1
-        backend = "this process"
-    return BatchReport(outcomes, backend, count, time.perf_counter() - start)
+        backend, count = "this process", 1
+    with _progress(len(items), desc, progress) as bar:
+        for i, outcome in iter_batch(task, items, shared, ray_address=ray_address, workers=workers, labels=labels):
+            outcomes[i] = outcome
+            bar.update(1)
+    if ray_address:
+        count = _ray_cpus()
+    return BatchReport([o for o in outcomes if o is not None], backend, count, time.perf_counter() - start)
 
 
 def _settle(name: str, value: Any, attempts: int) -> TaskOutcome:
     if isinstance(value, _Failed):
-        return TaskOutcome(name, error=value.message, attempts=attempts)
+        return TaskOutcome(name, error=value.message, attempts=attempts, bad_input=True)
     return TaskOutcome(name, value=value, attempts=attempts)
 
 
@@ -307,47 +369,38 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text[-1] if text else ''}".rstrip(": ")
 
 
-def _run_here(task: Callable[[Any, Any], Any], items: Sequence[Any], shared: Any, names: list[str], desc: str,
-              progress: bool | None) -> list[TaskOutcome]:
-    outcomes = []
-    with _progress(len(items), desc, progress) as bar:
-        for name, item in zip(names, items):
-            for attempt in (1, 2):
+def _iter_here(task: Callable[[Any, Any], Any], items: Sequence[Any], shared: Any,
+               names: list[str]) -> Iterator[tuple[int, TaskOutcome]]:
+    for i, (name, item) in enumerate(zip(names, items)):
+        for attempt in (1, 2):
+            try:
+                outcome = _settle(name, _call(task, shared, item), attempt)
+                break
+            except Exception as exc:  # noqa: BLE001 - any failure of one item is reported, the rest go on
+                outcome = TaskOutcome(name, error=_describe(exc), attempts=attempt)
+        yield i, outcome
+
+
+def _iter_pool(task: Callable[[Any, Any], Any], items: Sequence[Any], shared: Any, names: list[str],
+               workers: int) -> Iterator[tuple[int, TaskOutcome]]:
+    pool = concurrent.futures.ProcessPoolExecutor(workers, initializer=_pool_init, initargs=(shared,))
+    futures = {pool.submit(_pool_task, task, item): (i, 1) for i, item in enumerate(items)}
+    try:
+        while futures:
+            done, _ = concurrent.futures.wait(futures, return_when=concurrent.futures.FIRST_COMPLETED)
+            for future in done:
+                i, attempt = futures.pop(future)
                 try:
-                    outcome = _settle(name, _call(task, shared, item), attempt)
-                    break
-                except Exception as exc:  # noqa: BLE001 - any failure of one item is reported, the rest go on
-                    outcome = TaskOutcome(name, error=_describe(exc), attempts=attempt)
-            outcomes.append(outcome)
-            bar.update(1)
-    return outcomes
-
-
-def _run_pool(task: Callable[[Any, Any], Any], items: Sequence[Any], shared: Any, names: list[str], workers: int,
-              desc: str, progress: bool | None) -> list[TaskOutcome]:
-    outcomes: list[TaskOutcome | None] = [None] * len(items)
-    with concurrent.futures.ProcessPoolExecutor(workers, initializer=_pool_init, initargs=(shared,)) as pool, \
-            _progress(len(items), desc, progress) as bar:
-        futures = {pool.submit(_pool_task, task, item): (i, 1) for i, item in enumerate(items)}
-        try:
-            while futures:
-                done, _ = concurrent.futures.wait(futures, return_when=concurrent.futures.FIRST_COMPLETED)
-                for future in done:
-                    i, attempt = futures.pop(future)
-                    try:
-                        outcomes[i] = _settle(names[i], future.result(), attempt)
-                    except Exception as exc:  # noqa: BLE001 - retried once, then reported
-                        if attempt == 1 and not isinstance(exc, concurrent.futures.process.BrokenProcessPool):
-                            futures[pool.submit(_pool_task, task, items[i])] = (i, 2)
-                            continue
-                        outcomes[i] = TaskOutcome(names[i], error=_describe(exc), attempts=attempt)
-                    bar.update(1)
-        except KeyboardInterrupt:
-            for future in futures:
-                future.cancel()
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
-    return [o for o in outcomes if o is not None]
+                    outcome = _settle(names[i], future.result(), attempt)
+                except Exception as exc:  # noqa: BLE001 - retried once, then reported
+                    if attempt == 1 and not isinstance(exc, concurrent.futures.process.BrokenProcessPool):
+                        futures[pool.submit(_pool_task, task, items[i])] = (i, 2)
+                        continue
+                    outcome = TaskOutcome(names[i], error=_describe(exc), attempts=attempt)
+                yield i, outcome
+    finally:
+        # Done, Ctrl-C or closed early: tasks not yet started are dropped.
+        pool.shutdown(wait=not futures, cancel_futures=True)
 
 
 BLAS_THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
@@ -368,38 +421,39 @@ def blas_threads() -> dict[str, str]:
     return {name: os.environ.get(name) or str(count) for name in BLAS_THREAD_VARIABLES}
 
 
-def _run_ray(task: Callable[[Any, Any], Any], items: Sequence[Any], shared: Any, names: list[str], address: str,
-             desc: str, progress: bool | None) -> tuple[list[TaskOutcome], int]:
+def _ray_cpus() -> int:
+    import ray
+
+    return int(ray.cluster_resources().get("CPU", 1)) if ray.is_initialized() else 0
+
+
+def _iter_ray(task: Callable[[Any, Any], Any], items: Sequence[Any], shared: Any, names: list[str],
+              address: str) -> Iterator[tuple[int, TaskOutcome]]:
     ray = connect(address)
     from ray import exceptions as ray_errors
 
-    workers = int(ray.cluster_resources().get("CPU", 1))
-    shared_ref = ray.put(shared) if shared is not None else None
+    shared_ref = ray.put(shared) if shared is not None else None  # once, however many tasks read it
     remote = ray.remote(_ray_task).options(
         num_cpus=1, max_retries=1, retry_exceptions=True, runtime_env={"env_vars": blas_threads()}
     )
     index = {remote.remote(task, [shared_ref], item): i for i, item in enumerate(items)}
-    outcomes: list[TaskOutcome | None] = [None] * len(items)
     pending = list(index)
-    with _progress(len(items), desc, progress) as bar:
-        try:
-            while pending:
-                done, pending = ray.wait(pending, num_returns=1)
-                for ref in done:
-                    i = index[ref]
-                    try:
-                        outcomes[i] = _settle(names[i], ray.get(ref), 1)
-                    except ray_errors.RayTaskError as exc:
-                        cause = exc.cause if getattr(exc, "cause", None) is not None else exc
-                        outcomes[i] = TaskOutcome(names[i], error=f"failed twice: {_describe(cause)}", attempts=2)
-                    except ray_errors.RayError as exc:
-                        outcomes[i] = TaskOutcome(names[i], error=f"lost twice: {_describe(exc)}", attempts=2)
-                    bar.update(1)
-        except KeyboardInterrupt:
-            for ref in pending:
-                ray.cancel(ref, force=True)
-            raise
-    return [o for o in outcomes if o is not None], workers
+    try:
+        while pending:
+            done, pending = ray.wait(pending, num_returns=1)
+            for ref in done:
+                i = index[ref]
+                try:
+                    outcome = _settle(names[i], ray.get(ref), 1)
+                except ray_errors.RayTaskError as exc:
+                    cause = exc.cause if getattr(exc, "cause", None) is not None else exc
+                    outcome = TaskOutcome(names[i], error=f"failed twice: {_describe(cause)}", attempts=2)
+                except ray_errors.RayError as exc:
+                    outcome = TaskOutcome(names[i], error=f"lost twice: {_describe(exc)}", attempts=2)
+                yield i, outcome
+    finally:
+        for ref in pending:  # Ctrl-C, or the caller stopped reading: nothing left running for nobody
+            ray.cancel(ref, force=True)
 
 
 # ------------------------------------------------------------ shared models

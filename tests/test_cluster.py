@@ -147,7 +147,44 @@ def test_cli_evaluate_with_workers_writes_the_local_json(batch, tmp_path) -> Non
     assert (tmp_path / "pool.json").read_bytes() == (tmp_path / "local.json").read_bytes()
 
 
+def _clean_outputs(folder: Path) -> dict[str, object]:
+    """Every cleaned file's bytes and every report (less its own output path), by name."""
+    import json
+
+    found: dict[str, object] = {}
+    for path in sorted(folder.rglob("*")):
+        if path.name.endswith(".clean.json"):
+            report = json.loads(path.read_text())
+            report.pop("output")
+            found[path.name] = report
+        elif path.is_file():
+            found[path.name] = path.read_bytes()
+    return found
+
+
+def _clean(batch, out: Path, *extra: str) -> int:
+    return cli.main(["clean", "--model", str(batch["model_path"]), str(batch["folder"]), "-o", str(out), *extra])
+
+
+@pytest.fixture(scope="module")
+def cleaned_here(batch, tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    out = tmp_path_factory.mktemp("clean-local")
+    assert _clean(batch, out) == 0
+    return _clean_outputs(out)
+
+
+def test_clean_on_a_local_pool_equals_one_process(batch, cleaned_here, tmp_path) -> None:
+    assert _clean(batch, tmp_path / "pool", "--workers", "2") == 0
+    assert _clean_outputs(tmp_path / "pool") == cleaned_here and len(cleaned_here) == 12  # csv, skeleton, report
+
+
 # -------------------------------------------------------------------- Ray
+def test_clean_on_ray_equals_the_local_run(batch, cleaned_here, ray_cluster, tmp_path, capsys) -> None:
+    assert _clean(batch, tmp_path / "ray", "--ray", ray_cluster["address"]) == 0
+    assert _clean_outputs(tmp_path / "ray") == cleaned_here
+    assert "4 cleaned, 0 skipped" in capsys.readouterr().out
+
+
 def test_a_wrong_address_fails_clearly_within_seconds(batch, capsys) -> None:
     _ray_or_skip()
     wrong = f"127.0.0.1:{_free_port()}"

@@ -83,6 +83,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--contact-speed", type=float, default=None, metavar="CM_S",
                         help="toe speed below which a foot counts as planted (default: from the leg length)")
     parser.add_argument("--force", action="store_true", help="clean again even when an output is up to date")
+    parser.add_argument(
+        "--ray", metavar="ADDRESS",
+        help="clean on this Ray cluster, one file per task (HOST:6379 or ray://HOST:10001; inputs and -o on storage "
+        "the cluster sees; needs mocap-ae[cluster])",
+    )
+    parser.add_argument("--workers", type=int, metavar="N", help="without --ray: clean on N local processes")
     add_reader_arguments(parser)
 
 
@@ -197,6 +203,27 @@ def describe(result: JobResult) -> str:
     return text
 
 
+def cluster_runner(ray_address: str | None, workers: int | None) -> Runner | None:
+    """A runner over :func:`maya_tool.cluster.iter_batch` (Ray or a local pool); None for this process."""
+    if not ray_address and (workers or 0) < 2:
+        return None
+
+    def runner(task: Callable[[CleanShared, CleanJob], dict[str, Any]], jobs: Sequence[CleanJob],
+               shared: CleanShared) -> Iterator[JobResult]:
+        from ..cluster import ModelPayload, iter_batch
+        from ..models.runtime import load_model
+
+        # The model's arrays travel once (object store / pool initializer), not its path per task.
+        shared = replace(shared, model=ModelPayload.of(load_model(shared.model)))
+        for i, outcome in iter_batch(task, jobs, shared, ray_address=ray_address, workers=workers):
+            if outcome.ok:
+                yield JobResult(jobs[i], report=outcome.value)
+            else:
+                yield JobResult(jobs[i], error=outcome.error, bad_input=outcome.bad_input)
+
+    return runner
+
+
 def run(args: argparse.Namespace, runner: Runner | None = None) -> int:
     from tqdm import tqdm  # type: ignore[import-untyped, unused-ignore]
 
@@ -217,7 +244,7 @@ def run(args: argparse.Namespace, runner: Runner | None = None) -> int:
     only_bad_input = True
     bar = tqdm(total=len(jobs) + len(refused), desc="cleaning", unit="file", file=sys.stderr, disable=None)
     try:
-        for result in itertools.chain(refused, run_jobs(jobs, shared, runner)):
+        for result in itertools.chain(refused, run_jobs(jobs, shared, runner or cluster_runner(args.ray, args.workers))):
             status = "failed" if not result.ok else str((result.report or {}).get("status", "cleaned"))
             counts[status] = counts.get(status, 0) + 1
             only_bad_input &= result.ok or result.bad_input
