@@ -475,6 +475,8 @@ class JobRecord:
         created, started, finished: ISO 8601 times.
         exit_code: The process's exit code once known.
         message: Last error or cancel message.
+        ray_address: The Ray cluster the job runs on (None: this machine).
+        ray_job: Ray's submission id of its latest run there (for re-attaching).
     """
 
     id: str
@@ -489,6 +491,8 @@ class JobRecord:
     finished: str | None = None
     exit_code: int | None = None
     message: str | None = None
+    ray_address: str | None = None
+    ray_job: str | None = None
 
     @property
     def folder(self) -> Path:
@@ -634,8 +638,12 @@ class JobStore:
         return record
 
     def refresh(self, record: JobRecord) -> JobRecord:
-        """Re-attach after a restart: a ``running`` job whose process is gone is settled."""
-        if record.state == "running" and not is_alive(record.pid):
+        """Re-attach after a restart: a ``running`` job whose process is gone is settled.
+
+        A cluster job (``ray_address``) has no local process: whoever follows
+        its log settles it (``maya_tool.cluster.follow_job``).
+        """
+        if record.state == "running" and not record.ray_address and not is_alive(record.pid):
             return self.finish(record)
         return record
 

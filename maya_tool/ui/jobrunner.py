@@ -23,6 +23,13 @@ curve show one job that stopped and went on. Because that file then holds
 several runs, a run's outcome is read only from the events written after it
 was launched (:func:`maya_tool.jobs.latest_run`).
 
+A job may run on a Ray cluster instead (``submit(spec, ray_address=...)``):
+it is submitted through Ray's Jobs API in the background, and a
+:class:`maya_tool.cluster.JobFollower` thread copies its events from the
+job's log into the same events file, so the same polling follows it; cancel
+stops the Ray job (SIGTERM, checkpoint), and the Ray job id in the record lets
+a panel opened later follow it again. Ray is imported only then.
+
 The history lives in :class:`maya_tool.jobs.JobStore`; this module only adds
 Qt timers and signals on top of it (no widgets: the view is ``jobs_view``).
 """
@@ -200,8 +207,12 @@ class _Watch:
     events: list[dict[str, Any]] = field(default_factory=list)
     process: subprocess.Popen[bytes] | None = None
     """The process when this runner started it (it then also gives the exit code)."""
+    follower: Any = None
+    """A cluster job's :class:`maya_tool.cluster.JobFollower`; None while it is being submitted."""
 
     def alive(self) -> bool:
+        if self.record.ray_address:
+            return self.follower is None or self.follower.alive()
         if self.process is not None:
             return self.process.poll() is None
         return jobs.is_alive(self.record.pid)
@@ -324,13 +335,20 @@ class JobRunner(QtCore.QObject):
         return "\n".join(text.rstrip().splitlines()[-lines:])
 
     # --------------------------------------------------------------- queue
-    def submit(self, spec: JobSpec) -> JobRecord:
+    def submit(self, spec: JobSpec, ray_address: str | None = None) -> JobRecord:
         """Queue a job; it starts when fewer than ``max_running`` jobs run.
+
+        Args:
+            spec: What to train.
+            ray_address: Run it on this Ray cluster instead of this machine.
 
         Raises:
             MocapError: When the spec is invalid or the job folder cannot be made.
         """
         record = self.store.create(spec)
+        if ray_address:
+            record.ray_address = ray_address
+            self.store.update(record)
         self._queue.append(record.id)
         self.message.emit(f"Job {spec.name} queued", "info")
         self.jobsChanged.emit()
@@ -388,6 +406,13 @@ class JobRunner(QtCore.QObject):
             self.jobFinished.emit(record)
             return
         watch = self._watches.get(job_id)
+        if watch is not None and watch.record.ray_address:
+            if watch.follower is None:
+                self.message.emit(f"job {watch.record.spec.name} is still being submitted; cancel it then", "warning")
+                return
+            watch.follower.cancel()
+            self.message.emit(f"Cancelling {watch.record.spec.name} on the cluster: saving a checkpoint...", "info")
+            return
         if watch is None or not watch.record.pid:
             return
         try:
@@ -401,7 +426,7 @@ class JobRunner(QtCore.QObject):
 
     def _start_next(self) -> None:
         while self._queue and len(self._watches) < self.max_running:
-            if self._python is None:
+            if self._python is None and not self._on_cluster(self._queue[0]):
                 return
             job_id = self._queue.pop(0)
             try:
@@ -418,7 +443,54 @@ class JobRunner(QtCore.QObject):
         env["PYTHONUNBUFFERED"] = "1"
         return env
 
+    def _on_cluster(self, job_id: str) -> bool:
+        try:
+            return bool(self.store.get(job_id).ray_address)
+        except MocapError:
+            return False
+
+    def _launch_on_cluster(self, record: JobRecord) -> None:
+        """Submit through Ray's Jobs API in the background; follow it once Ray has taken it."""
+        from .. import cluster
+
+        record.state, record.pid, record.started, record.ray_job = "running", None, jobs.now_iso(), None
+        record.finished = record.exit_code = record.message = None
+        self.store.update(record)
+        self._watch(record)
+        self.message.emit(f"Job {record.spec.name}: submitting to the Ray cluster at {record.ray_address}...", "info")
+        self.jobsChanged.emit()
+
+        def submitted(submission: str) -> None:
+            record.ray_job = submission
+            self.store.update(record)
+            watch = self._watches.get(record.id)
+            if watch is not None:
+                watch.follower = self._follow(record)
+            self.message.emit(f"Job {record.spec.name} running on the cluster as {submission}", "info")
+
+        def refused(exc: BaseException) -> None:
+            watch = self._watches.pop(record.id, None)
+            record.state, record.finished, record.message = "failed", jobs.now_iso(), str(exc)
+            self.store.update(record)
+            self.message.emit(f"Job {record.spec.name} failed: {exc}", "error")
+            self.jobsChanged.emit()
+            self.jobFinished.emit(watch.record if watch is not None else record)
+
+        self._tasks.submit(f"ray-submit-{record.id}", cluster.submit_training, record.ray_address, record.spec,
+                           on_done=submitted, on_error=refused)
+
+    def _follow(self, record: JobRecord) -> Any:
+        from .. import cluster
+
+        assert record.ray_address and record.ray_job
+        follower = cluster.JobFollower(record.ray_address, record.ray_job, record.events)
+        follower.start()
+        return follower
+
     def _launch(self, record: JobRecord) -> None:
+        if record.ray_address:
+            self._launch_on_cluster(record)
+            return
         argv = self.store.command(record, self._python)
         if record.spec.resume:
             argv.append("--resume")
@@ -462,7 +534,9 @@ class JobRunner(QtCore.QObject):
             if record.id in self._watches:
                 continue
             if record.state == "running":
-                if jobs.is_alive(record.pid):
+                if record.ray_address and record.ray_job:
+                    self._watch(record, follower=self._follow(record))
+                elif jobs.is_alive(record.pid) and not record.ray_address:
                     self._watch(record)
                 else:
                     self._settle(_Watch(record))
@@ -474,8 +548,8 @@ class JobRunner(QtCore.QObject):
             self.jobsChanged.emit()
         self._start_next()
 
-    def _watch(self, record: JobRecord, process: subprocess.Popen[bytes] | None = None) -> None:
-        watch = _Watch(record, process=process)
+    def _watch(self, record: JobRecord, process: subprocess.Popen[bytes] | None = None, follower: Any = None) -> None:
+        watch = _Watch(record, process=process, follower=follower)
         self._watches[record.id] = watch
         self._read(watch)
         if not self._timer.isActive():
@@ -511,6 +585,10 @@ class JobRunner(QtCore.QObject):
         """
         exit_code = watch.exit_code()
         record = self.store.finish(watch.record, exit_code)
+        error = getattr(watch.follower, "error", None)
+        if error and record.state == "failed":
+            record.message = error
+            self.store.update(record)
         self._watches.pop(record.id, None)
         if watch.process is not None and watch.process.poll() is None:
             self._ending.append(watch.process)  # reaped by later polls once it has written its last files
@@ -528,4 +606,7 @@ class JobRunner(QtCore.QObject):
     def close(self) -> None:
         """Stop following (jobs keep running; a later panel re-attaches to them)."""
         self._timer.stop()
+        for watch in self._watches.values():
+            if watch.follower is not None:
+                watch.follower.stop_following()
         self._tasks.wait(5000)
