@@ -36,6 +36,7 @@ Qt timers and signals on top of it (no widgets: the view is ``jobs_view``).
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import shutil
@@ -476,7 +477,8 @@ class JobRunner(QtCore.QObject):
             self.jobsChanged.emit()
             self.jobFinished.emit(watch.record if watch is not None else record)
 
-        self._tasks.submit(f"ray-submit-{record.id}", cluster.submit_training, record.ray_address, record.spec,
+        submit = functools.partial(cluster.submit_training, job_id=record.id)  # the events and checkpoint name it
+        self._tasks.submit(f"ray-submit-{record.id}", submit, record.ray_address, record.spec,
                            on_done=submitted, on_error=refused)
 
     def _follow(self, record: JobRecord) -> Any:
