@@ -187,6 +187,22 @@ class JobsView(QtWidgets.QWidget):
         py_row.addWidget(self.python, 1)
         py_row.addWidget(py_browse)
         grid.addRow("Training Python:", py_row)
+        where_row = QtWidgets.QHBoxLayout()
+        self.where = QtWidgets.QComboBox()
+        self.where.addItems(["This machine", "Ray cluster at"])
+        self.where.setToolTip(
+            "Where the job trains: here, or on a Ray cluster (needs mocap-ae[cluster]); a cluster job's clips and "
+            "output folder must be on a drive the cluster sees under the same path"
+        )
+        self.ray_address = QtWidgets.QLineEdit(str(self.settings.get("ray_address", "") or ""))
+        self.ray_address.setPlaceholderText("http://HOST:8265 (the cluster's dashboard)")
+        self.where.setCurrentIndex(1 if self.settings.get("job_where", "") == "ray" else 0)
+        self.ray_address.setEnabled(self.where.currentIndex() == 1)
+        self.where.currentIndexChanged.connect(self._where_changed)
+        self.ray_address.editingFinished.connect(self._where_changed)
+        where_row.addWidget(self.where)
+        where_row.addWidget(self.ray_address, 1)
+        grid.addRow("Run on:", where_row)
         form_layout.addLayout(grid)
 
         buttons = QtWidgets.QHBoxLayout()
@@ -334,6 +350,26 @@ class JobsView(QtWidgets.QWidget):
         self.settings.set("training_python", value)
         self.runner.set_python(value or None)
 
+    def _where_changed(self, *args: Any) -> None:
+        """Remember where jobs run (this machine or a cluster address) for the next session."""
+        on_cluster = self.where.currentIndex() == 1
+        self.ray_address.setEnabled(on_cluster)
+        self.settings.set("job_where", "ray" if on_cluster else "local")
+        self.settings.set("ray_address", self.ray_address.text().strip())
+
+    def cluster_address(self) -> str | None:
+        """The Ray address new jobs go to, None for this machine.
+
+        Raises:
+            MocapError: A cluster is chosen but no address given.
+        """
+        if self.where.currentIndex() != 1:
+            return None
+        address = self.ray_address.text().strip()
+        if not address:
+            raise MocapError("give the Ray cluster's address (e.g. http://HOST:8265), or run on this machine")
+        return address
+
     def _preset_changed(self, *args: Any) -> None:
         self.sparsity.setEnabled(PRESETS[self.preset.currentText()][0] == "sparse")
         self._suggest_name()
@@ -374,7 +410,7 @@ class JobsView(QtWidgets.QWidget):
     def start_job(self) -> JobRecord | None:
         """Queue the form's job; problems go to the status line."""
         try:
-            record = self.runner.submit(self.spec_from_form())
+            record = self.runner.submit(self.spec_from_form(), ray_address=self.cluster_address())
         except (MocapError, ValueError, OSError) as exc:
             self.controller.message.emit(error_text(exc), "error")
             return None
