@@ -157,3 +157,18 @@ def test_clean_file_is_a_pure_function_of_its_arguments(tmp_path, model_path) ->
     second = clean_file(load_model(model_path), src, tmp_path / "b" / "take.bvh", CleanOptions(strength=0.7, feet=False))
     assert first["key"] == second["key"] and first["status"] == second["status"] == "cleaned"
     assert (tmp_path / "a" / "take.bvh").read_text() == (tmp_path / "b" / "take.bvh").read_text()
+
+
+def test_reference_scores_inputs_and_outputs(tmp_path, model_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    originals = tmp_path / "originals"
+    _tpose_bvh(originals / "a.bvh", seed=3)
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    assert _run(capsys, "corrupt", "--corruption", "capture", "--seed", "1", originals / "a.bvh", bad / "a.bvh")[0] == 0
+    code, out, _ = _run(capsys, "clean", "--model", model_path, "--strength", "0", bad, "-o", tmp_path / "out",
+                        "--reference", originals)
+    assert code == 0, out
+    score = json.loads((tmp_path / "out" / "reference_score.json").read_text())
+    assert score["inputs"]["animated_mean_deg"] == pytest.approx(score["outputs"]["animated_mean_deg"])
+    assert score["inputs"]["animated_mean_deg"] > 0.3
+    assert "animated-joint mean angle, input" in out.splitlines()[-1]

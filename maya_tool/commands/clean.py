@@ -89,6 +89,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "the cluster sees; needs mocap-ae[cluster])",
     )
     parser.add_argument("--workers", type=int, metavar="N", help="without --ray: clean on N local processes")
+    parser.add_argument("--reference", metavar="DIR",
+                        help="clean originals of test takes (same relative names): print and write "
+                        "OUTDIR/reference_score.json with the inputs' and outputs' animated-joint angle error and "
+                        "toe sliding on the originals' contacts")
     add_reader_arguments(parser)
 
 
@@ -224,6 +228,39 @@ def cluster_runner(ray_address: str | None, workers: int | None) -> Runner | Non
     return runner
 
 
+def score_against_reference(jobs: Sequence[CleanJob], reference: Path, outdir: Path) -> str:
+    """Score inputs and outputs against the originals under ``reference``; write ``reference_score.json``; one line."""
+    import json
+
+    from .. import atomic
+    from ..clean import score_files
+
+    pairs = []
+    for job in sorted(jobs, key=lambda j: j.output):
+        original = reference / Path(job.output).relative_to(outdir)
+        if not original.is_file():
+            raise MocapError("no clean original for this take under --reference", path=original)
+        pairs.append((original, job))
+    reader = pairs[0][1].reader if pairs else {}
+    inputs = score_files([(o, j.input) for o, j in pairs], **reader)
+    outputs = score_files([(o, j.output) for o, j in pairs], **reader)
+    atomic.write_text(outdir / "reference_score.json",
+                      json.dumps({"reference": str(reference), "inputs": inputs, "outputs": outputs}, indent=1) + "\n")
+
+    def deg(x: float | None) -> str:
+        return "-" if x is None else f"{x:.3f} deg"
+
+    def cms(x: float | None) -> str:
+        return "-" if x is None else f"{x:.2f}"
+
+    ratio = (f" ({outputs['animated_mean_deg'] / inputs['animated_mean_deg']:.2f}x)"
+             if inputs["animated_mean_deg"] and outputs["animated_mean_deg"] is not None else "")
+    return (f"against {reference} ({len(pairs)} files): animated-joint mean angle, input {deg(inputs['animated_mean_deg'])}"
+            f", output {deg(outputs['animated_mean_deg'])}{ratio}; toe sliding on the originals' contacts, input "
+            f"{cms(inputs['sliding_cm_s'])}, output {cms(outputs['sliding_cm_s'])}, originals "
+            f"{cms(outputs['sliding_reference_cm_s'])} cm/s")
+
+
 def run(args: argparse.Namespace, runner: Runner | None = None) -> int:
     from tqdm import tqdm  # type: ignore[import-untyped, unused-ignore]
 
@@ -243,17 +280,22 @@ def run(args: argparse.Namespace, runner: Runner | None = None) -> int:
     counts = {"cleaned": 0, "skipped": 0, "failed": 0}
     only_bad_input = True
     bar = tqdm(total=len(jobs) + len(refused), desc="cleaning", unit="file", file=sys.stderr, disable=None)
+    done: list[CleanJob] = []
     try:
         for result in itertools.chain(refused, run_jobs(jobs, shared, runner or cluster_runner(args.ray, args.workers))):
             status = "failed" if not result.ok else str((result.report or {}).get("status", "cleaned"))
             counts[status] = counts.get(status, 0) + 1
             only_bad_input &= result.ok or result.bad_input
+            if result.ok:
+                done.append(result.job)
             tqdm.write(describe(result), file=sys.stdout)
             bar.update(1)
     finally:
         bar.close()
     print(f"{counts['cleaned']} cleaned, {counts['skipped']} skipped (up to date), {counts['failed']} failed; "
           f"outputs and reports in {args.out}")
+    if args.reference and done:
+        print(score_against_reference(done, Path(args.reference), Path(args.out)))
     if counts["failed"]:
         return 2 if only_bad_input else 1
     return 0
