@@ -140,3 +140,43 @@ def test_noise_type_is_offered_beside_noise(qtbot, tmp_path) -> None:  # type: i
         assert pops.angle_deg.max() > 9.0  # a pop turns a joint at least 10 degrees
     finally:
         panel.shutdown()
+
+
+def hover(qtbot, plot_widget, x: float, y: float) -> None:  # type: ignore[no-untyped-def]
+    """Move the mouse over the point (x, y) of a plot, in data coordinates."""
+    box = plot_widget.getPlotItem().getViewBox()
+    point = plot_widget.mapFromScene(box.mapViewToScene(QtCore.QPointF(x, y)))
+    qtbot.mouseMove(plot_widget.viewport(), point)
+    qtbot.wait(30)
+
+
+def test_hover_readout_never_outlives_its_clip_or_unit(qtbot, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Item 4: no frame 1983 in a 358-frame clip, no cm in degrees."""
+    panel = make_panel(qtbot, tmp_path)
+    try:
+        view = panel.error_view
+        long = synth.smooth_clip(2000)
+        panel.controller.set_clip(long)
+        panel.mode_combo.setCurrentText("noisy")
+        idle(qtbot, panel)
+        qtbot.mouseClick(view.position_button, Qt.MouseButton.LeftButton)
+        view.curves_widget.getPlotItem().setXRange(1950, 1999, padding=0)
+        qtbot.wait(100)
+        joint = view.joint_names.index(view.shown_curves()[0])
+        data = panel.controller.evaluation.curves("position")
+        hover(qtbot, view.curves_widget, 1983, float(data[1983, joint]))
+        assert "frame 1983" in view.readout.text() and "cm" in view.readout.text()
+        qtbot.mouseClick(view.angle_button, Qt.MouseButton.LeftButton)
+        assert "cm" not in view.readout.text()
+        qtbot.wait(100)
+        joint = view.joint_names.index(view.shown_curves()[0])
+        view.curves_widget.getPlotItem().setXRange(1950, 1999, padding=0)
+        qtbot.wait(100)
+        hover(qtbot, view.curves_widget, 1983, float(panel.controller.evaluation.curves("angle")[1983, joint]))
+        assert "frame 1983" in view.readout.text()
+        panel.controller.set_clip(synth.smooth_clip(358))
+        assert "1983" not in view.readout.text()
+        idle(qtbot, panel)
+        assert "1983" not in view.readout.text()
+    finally:
+        panel.shutdown()

@@ -74,6 +74,9 @@ def test_plotted_arrays_are_the_evaluation_results(qtbot, panel: Panel) -> None:
     idle(qtbot, panel)
     expected = frame_errors(clip, compute_variant(clip, "noisy", sigma=0.04))
     view = panel.error_view
+    worst = list(np.array(expected.joint_names)[np.argsort(-expected.angle_deg.mean(axis=0))[:5]])
+    assert sorted(view.shown_curves()) == sorted(worst), "the worst five by default"
+    qtbot.mouseClick(view.all_button, Qt.MouseButton.LeftButton)
     curves = view.curve_items()
     assert list(curves) == expected.joint_names and len(curves) == 30
     for j, name in enumerate(expected.joint_names):
@@ -314,6 +317,7 @@ def test_cmu_screenshots_show_skeleton_curves_and_jobs(qtbot, tmp_path, cmu_root
         idle(qtbot, panel)
         panel.controller.set_frame(clip.num_frames // 2)
         assert len(panel.error_view.curve_items()) == 30
+        qtbot.mouseClick(panel.error_view.all_button, Qt.MouseButton.LeftButton)
         assert all(c.isVisible() and len(c.yData) == clip.num_frames for c in panel.error_view.curve_items().values())
         ui_support.ARTIFACTS.mkdir(exist_ok=True)
         shots = {}

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
 import numpy as np
@@ -82,6 +82,8 @@ class Evaluation:
     noise_type: str = "gaussian"
     model: Any = None
     """The model the variant was computed with (``None`` when the mode runs none)."""
+    complete: bool = True
+    """False for the quick first delivery: angles only (``errors`` is an :class:`AngleErrors`)."""
 
     def positions_at(self, frame: int) -> NDArray[np.float64]:
         """(J, 3) world joint positions of the variant at one frame, in cm.
@@ -94,6 +96,10 @@ class Evaluation:
             variant.skeleton, variant.root_positions[frame : frame + 1], variant.rotations[frame : frame + 1]
         )
         return positions[0]
+
+    def has(self, unit: str) -> bool:
+        """Whether the errors in ``unit`` are computed yet (angles come first)."""
+        return getattr(self.errors, UNITS[unit][0], None) is not None
 
     def curves(self, unit: str) -> NDArray[np.float64]:
         """(F, J-1) per-frame, per-joint error in ``unit`` (see :data:`UNITS`)."""
@@ -112,6 +118,72 @@ class Evaluation:
         an empty clip).
         """
         return self.errors.summary()
+
+
+@dataclass
+class AngleErrors:
+    """The quick first half of ``FrameErrors``: the per-joint angles, before positions and vertices.
+
+    The angle curves are what the panel draws first; posing the whole clip
+    for the position errors takes as long again, so those follow in a second
+    task and replace this object with the evaluation module's ``FrameErrors``.
+    """
+
+    angle_deg: NDArray[np.float64]
+    joint_names: list[str]
+
+    @property
+    def position_cm(self) -> None:
+        return None
+
+    def summary(self) -> dict[str, Any]:
+        empty = self.angle_deg.size == 0
+        return {
+            "mean_angle_deg": None if empty else float(np.mean(self.angle_deg)),
+            "p99_angle_deg": None if empty else float(np.percentile(self.angle_deg, 99.0)),
+        }
+
+
+def quick_evaluation(
+    clip: Clip, mode: str, *, model: Any = None, encode: bool = False, sigma: float = 0.0, noise_type: str = "gaussian"
+) -> Evaluation:
+    """The variant and its angle errors only (worker thread): what the first repaint needs.
+
+    :meth:`Controller` then completes it with :func:`complete_evaluation`.
+    """
+    from .. import quaternion as quat
+
+    start = time.perf_counter()
+    variant = compute_variant(clip, mode, model=model, encode=encode, sigma=sigma, corruption=noise_type)
+    angle = np.degrees(quat.geodesic_angle(clip.joint_rotations, variant.joint_rotations))
+    shown = effective_mode(mode, encode)
+    corrupted = shown in CORRUPTED_MODES
+    names = list(clip.skeleton.names[1:])
+    return Evaluation(
+        clip=clip,
+        variant=variant,
+        mode=shown,
+        sigma=sigma if corrupted else 0.0,
+        errors=AngleErrors(angle, names),
+        seconds=time.perf_counter() - start,
+        joint_names=names,
+        noise_type=noise_type if corrupted else "gaussian",
+        model=model if uses_model(shown) else None,
+        complete=False,
+    )
+
+
+def complete_evaluation(evaluation: Evaluation, reference: Any) -> Evaluation:
+    """The same evaluation with the evaluation module's full ``FrameErrors`` (worker thread)."""
+    start = time.perf_counter()
+    errors = reference.errors(evaluation.variant)
+    return replace(
+        evaluation,
+        errors=errors,
+        complete=True,
+        seconds=evaluation.seconds + time.perf_counter() - start,
+        joint_names=list(getattr(errors, "joint_names", evaluation.joint_names)),
+    )
 
 
 def read_clip_data(path: str) -> ClipData:
@@ -592,7 +664,7 @@ class Controller(QtCore.QObject):
             return
         self.runner.submit(
             "evaluate",
-            self._evaluate,
+            self._quick,
             self._clip,
             self.mode,
             self._model,
@@ -601,7 +673,20 @@ class Controller(QtCore.QObject):
             self.noise_type,
             on_done=self._evaluated,
             on_error=self._evaluation_failed,
+            progressive=True,
         )
+
+    @staticmethod
+    def _quick(data: ClipData, mode: str, model: Any, encode: bool, sigma: float, noise_type: str) -> Evaluation:
+        return quick_evaluation(data.clip, mode, model=model, encode=encode, sigma=sigma, noise_type=noise_type)
+
+    @staticmethod
+    def _complete(data: ClipData, evaluation: Evaluation) -> Evaluation:
+        if data.reference is None:
+            from ..evaluate import ErrorReference
+
+            data.reference = ErrorReference(data.clip)
+        return complete_evaluation(evaluation, data.reference)
 
     @staticmethod
     def _evaluate(data: ClipData, mode: str, model: Any, encode: bool, sigma: float, noise_type: str) -> Evaluation:
@@ -614,10 +699,19 @@ class Controller(QtCore.QObject):
         )
 
     def _evaluated(self, evaluation: Evaluation) -> None:
+        """A quick (angles) or complete evaluation arrived: show it; complete a quick one in the background."""
         if self._clip is None or evaluation.clip is not self._clip.clip:
             return
+        current = self._evaluation
+        if evaluation.complete and (current is None or current.variant is not evaluation.variant):
+            return  # the completion of a variant no longer on screen
         self._evaluation = evaluation
         self.evaluationChanged.emit(evaluation)
+        if not evaluation.complete:
+            self.runner.submit(
+                "complete", self._complete, self._clip, evaluation, on_done=self._evaluated,
+                on_error=self._evaluation_failed,
+            )
 
     def _evaluation_failed(self, exc: BaseException) -> None:
         self._evaluation = None

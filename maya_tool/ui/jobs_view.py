@@ -24,9 +24,9 @@ from ..errors import MocapError
 from ..jobs import JobRecord
 from . import style
 from .controller import Controller, error_text
-from ..jobs import parse_time
+from ..jobs import latest_run as jobs_latest_events, parse_time
 from .jobrunner import PRESET_HELP, PRESETS, JobRunner, can_resume, make_spec
-from .qt import QtCore, QtWidgets, Qt, Signal
+from .qt import QtCore, QtWidgets, Qt, Signal, exec_
 from .settings import Settings
 
 HISTORY_COLUMNS = ("Name", "Architecture", "State", "Started", "Duration", "Loss", "Model")
@@ -51,11 +51,38 @@ def format_eta(seconds: float | None) -> str:
     return f"ETA {hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"ETA {rest // 60}:{rest % 60:02d}"
 
 
+def model_folder(output_dir: str | None) -> Path:
+    """Where a job with this output setting writes its model (the form's default: the user's model folder)."""
+    from ..models import modelfile
+
+    return Path(output_dir).expanduser() if output_dir else modelfile.user_model_dir()
+
+
 def default_job_name(preset: str, clip_path: str | None) -> str:
     """A valid model name from the preset and the clip, e.g. ``pose-07_01``."""
     stem = Path(clip_path).stem if clip_path else datetime.now().strftime("%m%d-%H%M")
     name = re.sub(r"[^A-Za-z0-9_-]+", "-", f"{preset}-{stem}").strip("-_")
     return name[:64] or "model"
+
+
+STARTING_TEXT = "starting: loading the data and TensorFlow (about 10 s)..."
+"""What the progress bar says between launch and the first training step."""
+
+
+class EpochAxis(pg.AxisItem):
+    """An epoch axis: whole-number ticks only (there is no epoch 2.5)."""
+
+    def tickValues(self, minVal: float, maxVal: float, size: float) -> list[tuple[float, list[float]]]:  # noqa: N802,N803
+        ticks = []
+        for spacing, values in super().tickValues(minVal, maxVal, size):
+            if spacing < 1:
+                continue
+            ints = [v for v in values if abs(v - round(v)) < 1e-9 and v >= 1]
+            if ints:
+                ticks.append((spacing, ints))
+        if not ticks and maxVal >= 1:
+            ticks.append((1.0, [float(v) for v in range(max(1, int(np.ceil(minVal))), int(maxVal) + 1)]))
+        return ticks
 
 
 class JobsView(QtWidgets.QWidget):
@@ -243,22 +270,28 @@ class JobsView(QtWidgets.QWidget):
         self.progress.setValue(0)
         self.progress.setFormat("%p%")
         progress_layout.addWidget(self.progress)
-        self.loss_plot = pg.PlotWidget(background=style.PLOT_BACKGROUND)
+        self.loss_plot = pg.PlotWidget(background=style.PLOT_BACKGROUND, axisItems={"bottom": EpochAxis("bottom")})
         plot = self.loss_plot.getPlotItem()
-        plot.setTitle("Loss per epoch", color=style.FOREGROUND, size="10pt")
+        plot.setTitle("Reconstruction error per epoch (lower is better)", color=style.FOREGROUND, size="10pt")
         plot.setLabel("bottom", "Epoch")
-        plot.setLabel("left", "MSE")
+        plot.setLabel("left", "Reconstruction error (MSE)")
         plot.setLogMode(y=True)
         for axis in ("left", "bottom"):
             plot.getAxis(axis).enableAutoSIPrefix(False)
         plot.showGrid(x=True, y=True, alpha=style.GRID_ALPHA)
         plot.setMenuEnabled(False)
-        plot.addLegend(offset=(-10, 10))
-        self.loss_curve = plot.plot([], [], pen=pg.mkPen(style.LOSS, width=2), symbol="o", symbolSize=5,
-                                    symbolBrush=style.LOSS, name="train loss")
-        self.val_curve = plot.plot([], [], pen=pg.mkPen(style.VAL_LOSS, width=2), symbol="o", symbolSize=5,
-                                   symbolBrush=style.VAL_LOSS, name="validation loss")
+        plot.hideButtons()
+        self.legend = plot.addLegend(offset=(-10, 10))
+        self.loss_curve = pg.PlotDataItem([], [], pen=pg.mkPen(style.LOSS, width=2), symbol="o", symbolSize=5,
+                                          symbolBrush=style.LOSS, name="on the training clips")
+        self.val_curve = pg.PlotDataItem([], [], pen=pg.mkPen(style.VAL_LOSS, width=2), symbol="o", symbolSize=5,
+                                         symbolBrush=style.VAL_LOSS, name="on held-back validation clips")
+        plot.addItem(self.loss_curve)
+        plot.addItem(self.val_curve)
+        self.loss_empty = pg.TextItem("", color=style.FOREGROUND, anchor=(0.5, 0.5))
+        self.loss_empty.setParentItem(plot.getViewBox())
         self.loss_plot.setMinimumHeight(150)
+        self.loss_plot.getPlotItem().getViewBox().sigResized.connect(self._place_loss_message)
         progress_layout.addWidget(self.loss_plot, 1)
         self.log = QtWidgets.QPlainTextEdit()
         self.log.setReadOnly(True)
@@ -300,6 +333,7 @@ class JobsView(QtWidgets.QWidget):
             button.setAutoDefault(True)  # Enter clicks the focused button, as in a dialog
         self._preset_changed()
         self._update_buttons()
+        self._plot_losses([])
 
     # ------------------------------------------------------------------ form
     def add_input(self, path: os.PathLike[str] | str) -> None:
@@ -407,10 +441,72 @@ class JobsView(QtWidgets.QWidget):
             output_dir=self.output_dir.text().strip() or None,
         )
 
+    def name_clash(self, name: str, output_dir: str | None) -> str:
+        """Why a job named ``name`` would replace something ("" when nothing).
+
+        A model file of that name in the output folder, or a queued or running
+        job writing there under that name (Start pressed twice).
+        """
+        folder = model_folder(output_dir).resolve()
+        for record in self.runner.records():
+            if record.state in ("queued", "running") and record.spec.name == name:
+                if model_folder(record.spec.output_dir).resolve() == folder:
+                    return f"job {name} is already {record.state} and writes the model {name} in {folder}"
+        sidecar = folder / f"{name}.json"
+        if sidecar.exists():
+            in_use = self.controller.model_path and Path(self.controller.model_path).resolve() == sidecar.resolve()
+            return f"a model named {name} already exists in {folder}" + (" (it is the model in use)" if in_use else "")
+        return ""
+
+    def unique_name(self, name: str, output_dir: str | None) -> str:
+        """``name-2``, ``name-3``...: the first name that replaces nothing."""
+        stem = re.sub(r"-\d+$", "", name) or name
+        for n in range(2, 10000):
+            candidate = f"{stem}-{n}"[:64]
+            if not self.name_clash(candidate, output_dir):
+                return candidate
+        raise MocapError(f"no free model name like {name}: pick another name")
+
+    def _ask_about_clash(self, name: str, reason: str, unique: str) -> str:
+        """Ask before replacing a model: ``rename`` (the default), ``overwrite`` or ``cancel``."""
+        box = QtWidgets.QMessageBox(self)
+        box.setObjectName("nameClash")
+        box.setIcon(QtWidgets.QMessageBox.Icon.Warning)
+        box.setWindowTitle("Model name in use")
+        box.setText(f"{reason[:1].upper()}{reason[1:]}.")
+        box.setInformativeText(
+            f"Train under the new name {unique}, or replace {name} (its current files are lost when the job finishes)?"
+        )
+        rename = box.addButton(f"Use {unique}", QtWidgets.QMessageBox.ButtonRole.AcceptRole)
+        overwrite = box.addButton(f"Replace {name}", QtWidgets.QMessageBox.ButtonRole.DestructiveRole)
+        box.addButton(QtWidgets.QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(rename)
+        exec_(box)
+        clicked = box.clickedButton()
+        box.deleteLater()
+        return "rename" if clicked is rename else "overwrite" if clicked is overwrite else "cancel"
+
     def start_job(self) -> JobRecord | None:
-        """Queue the form's job; problems go to the status line."""
+        """Queue the form's job; problems go to the status line.
+
+        A job never replaces a model, or a job already queued under the same
+        name, without the artist's word: the question defaults to a new
+        unique name.
+        """
         try:
-            record = self.runner.submit(self.spec_from_form(), ray_address=self.cluster_address())
+            spec = self.spec_from_form()
+            reason = self.name_clash(spec.name, spec.output_dir)
+            if reason:
+                unique = self.unique_name(spec.name, spec.output_dir)
+                choice = self._ask_about_clash(spec.name, reason, unique)
+                if choice == "cancel":
+                    self.controller.message.emit(f"Job {spec.name} not started", "info")
+                    return None
+                if choice == "rename":
+                    spec.name = unique
+                    self.name.setText(unique)
+                    self._suggested = unique
+            record = self.runner.submit(spec, ray_address=self.cluster_address())
         except (MocapError, ValueError, OSError) as exc:
             self.controller.message.emit(error_text(exc), "error")
             return None
@@ -418,9 +514,15 @@ class JobsView(QtWidgets.QWidget):
         self.show_job(record.id)
         return record
 
+    @staticmethod
+    def _short(name: str, limit: int = 18) -> str:
+        return name if len(name) <= limit else name[: limit - 1] + "\u2026"
+
     def cancel_shown(self) -> None:
+        """Cancel the job shown (the one the button names)."""
         if self._shown_job is not None:
             self.runner.cancel(self._shown_job)
+            self._update_buttons()
 
     def resume_shown(self) -> JobRecord | None:
         """Resume the shown job (see :meth:`JobRunner.resume`); problems go to the status line."""
@@ -443,7 +545,14 @@ class JobsView(QtWidgets.QWidget):
         selected = self._shown_job
         self.history.blockSignals(True)
         self.history.clear()
+        newest_writer: dict[str, str] = {}
+        for record in self.runner.records():  # newest first: the first job to name a file wrote what is there
+            if record.state == "done" and record.model:
+                newest_writer.setdefault(os.path.normcase(os.path.abspath(record.model)), record.id)
         for record in self.runner.records():
+            model_text = Path(record.model).stem if record.model else ""
+            if model_text and newest_writer.get(os.path.normcase(os.path.abspath(record.model)), record.id) != record.id:
+                model_text += " (replaced by a later job)"
             item = QtWidgets.QTreeWidgetItem(
                 [
                     record.spec.name,
@@ -452,7 +561,7 @@ class JobsView(QtWidgets.QWidget):
                     (record.started or record.created or "")[:19].replace("T", " "),
                     _duration(record),
                     self._final_loss(record),
-                    Path(record.model).stem if record.model else "",
+                    model_text,
                 ]
             )
             item.setData(0, Qt.ItemDataRole.UserRole, record.id)
@@ -543,14 +652,34 @@ class JobsView(QtWidgets.QWidget):
         resumed = ", resumed" if record.spec.resume else ""
         self.job_title.setText(f"{record.spec.name}  ({self._preset_label(record)}, {record.state}{resumed})")
         self.job_title.setStyleSheet(f"font-weight: bold; color: {style.STATE_COLOURS.get(record.state, '')}")
+        events = jobs_latest_events(record, events)
         last = next((e for e in reversed(events) if e["event"] in ("progress", "epoch", "checkpoint")), None)
+        self.progress.setRange(0, 100)
+        epochs = int(record.spec.epochs or 0)
         if record.state == "done":
             self.progress.setValue(100)
+            run = max((int(e.get("epoch") or 0) for e in events if e["event"] == "epoch"), default=epochs)
+            self.progress.setFormat(f"done: {run} epoch{'s' if run != 1 else ''}")
             self.eta.setText(_duration(record))
+        elif record.state == "queued":
+            self.progress.setValue(0)
+            self.progress.setFormat("queued: starts when the running job ends" if self.runner.running() else "queued")
+            self.eta.setText("")
+        elif record.state == "running" and last is None:
+            self.progress.setRange(0, 0)  # busy, not 0 %: nothing to count yet
+            self.progress.setFormat(STARTING_TEXT)
+            self.eta.setText("")
         elif last is not None:
             self._show_progress(last)
+            if record.state in ("failed", "cancelled"):
+                done = max((int(e.get("epoch") or 0) for e in events if e["event"] in ("epoch", "checkpoint")), default=0)
+                self.progress.setValue(int(round(100 * done / epochs)) if epochs else 0)
+                self.progress.setFormat(f"{record.state} after epoch {done}/{epochs}" if done else
+                                        f"{record.state} before the first epoch ended")
         else:
             self.progress.setValue(0)
+            self.progress.setFormat(f"{record.state} before training started" if record.state in ("failed", "cancelled")
+                                    else record.state)
             self.eta.setText("")
         if record.state in ("failed", "cancelled"):
             self.eta.setText("")
@@ -578,6 +707,7 @@ class JobsView(QtWidgets.QWidget):
         self.log.verticalScrollBar().setValue(self.log.verticalScrollBar().maximum())
 
     def _plot_losses(self, events: list[dict[str, Any]]) -> None:
+        """The shown job's losses on its own axes (epochs 1..its epoch count), or a word on why there are none."""
         epochs = [e for e in events if e["event"] == "epoch" and e.get("loss") is not None]
         x = np.array([float(e.get("epoch", i + 1)) for i, e in enumerate(epochs)])
         loss = np.array([max(float(e["loss"]), 1e-12) for e in epochs])
@@ -585,6 +715,32 @@ class JobsView(QtWidgets.QWidget):
         val = [(float(e.get("epoch", i + 1)), e.get("val_loss")) for i, e in enumerate(epochs)]
         val = [(ex, max(float(v), 1e-12)) for ex, v in val if v is not None]
         self.val_curve.setData(np.array([v[0] for v in val]), np.array([v[1] for v in val]))
+        # Legend: only the curves that have points (no empty entries).
+        self.legend.clear()
+        if len(loss):
+            self.legend.addItem(self.loss_curve, self.loss_curve.opts["name"])
+        if val:
+            self.legend.addItem(self.val_curve, self.val_curve.opts["name"])
+        record = self.selected_record()
+        planned = int(record.spec.epochs) if record is not None else 0
+        last = int(max(x)) if len(x) else 0
+        box = self.loss_plot.getPlotItem().getViewBox()
+        box.setXRange(0.5, max(planned, last, 1) + 0.5, padding=0)
+        box.enableAutoRange(axis="y")
+        if len(loss):
+            self.loss_empty.setText("")
+        elif record is None:
+            self.loss_empty.setText("No job yet: add clips on the left and press Start")
+        elif record.state in ("queued", "running"):
+            self.loss_empty.setText("No epoch finished yet: the error curve appears after the first epoch")
+        else:
+            self.loss_empty.setText(f"This job {record.state} before finishing an epoch: no error curve")
+        self._place_loss_message()
+
+    def _place_loss_message(self, *args: Any) -> None:
+        box = self.loss_plot.getPlotItem().getViewBox()
+        rect = box.boundingRect()
+        self.loss_empty.setPos(rect.center())
 
     def loss_data(self) -> tuple[np.ndarray, np.ndarray]:
         """The plotted train and validation losses (tests compare them with the events)."""
@@ -592,8 +748,14 @@ class JobsView(QtWidgets.QWidget):
         val = self.val_curve.yData if self.val_curve.yData is not None else np.zeros(0)
         return np.asarray(train), np.asarray(val)
 
+    def _shown_is_live(self) -> bool:
+        record = self.selected_record()
+        return record is not None and record.state in ("queued", "running")
+
     def _job_event(self, job_id: str, event: dict[str, Any]) -> None:
-        if self._follow_running and self._shown_job != job_id:
+        if self._follow_running and self._shown_job != job_id and not self._shown_is_live():
+            # Follow running jobs only while the job shown is settled: a job the artist just queued stays
+            # in view (and under the Cancel button) until the artist picks another one.
             self.show_job(job_id)
             return
         if job_id != self._shown_job:
@@ -615,12 +777,19 @@ class JobsView(QtWidgets.QWidget):
     def _job_finished(self, record: JobRecord) -> None:
         if record.state == "done" and record.model:
             self.modelRegistered.emit(record.model)
-        if record.id == self._shown_job or self._follow_running:
+        if record.id == self._shown_job or (self._follow_running and not self._shown_is_live()):
             self.show_job(record.id)
 
     def _update_buttons(self) -> None:
         record = self.selected_record()
-        self.cancel_button.setEnabled(record is not None and record.state in ("queued", "running"))
+        live = record is not None and record.state in ("queued", "running")
+        self.cancel_button.setEnabled(live)
+        # Cancel says which job it stops: the one shown, never another that happens to run.
+        self.cancel_button.setText(f"Cancel {self._short(record.spec.name)}" if live else "Cancel job")
+        self.cancel_button.setToolTip(
+            f"Stop job {record.spec.name} ({record.state}): it saves a checkpoint and can be resumed"
+            if live else "Stop the shown job: it saves a checkpoint and can be resumed"
+        )
         self.resume_button.setEnabled(record is not None and can_resume(record))
         self.load_button.setEnabled(record is not None and record.state == "done" and bool(record.model))
         self.log_button.setEnabled(record is not None)

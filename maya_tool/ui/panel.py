@@ -361,7 +361,30 @@ class Panel(QtWidgets.QWidget):
         self.model_info.setTextFormat(Qt.TextFormat.RichText)
         self.model_info.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(self.model_info)
+        self.clean_button: QtWidgets.QPushButton | None = None
+        if callable(getattr(self.host, "clean_selected", None)):
+            self.clean_button = QtWidgets.QPushButton("Clean selected skeleton")
+            self.clean_button.setToolTip(
+                "Clean the selected skeleton's own animation with this model onto a new animation layer named after "
+                "it (layer weight = strength; the original curves stay; one undo removes it)"
+            )
+            self.clean_button.clicked.connect(self.clean_selected_skeleton)
+            layout.addWidget(self.clean_button)
         return box
+
+    def clean_selected_skeleton(self) -> None:
+        """The host's *Clean selected skeleton* with the current model; the outcome on the status line."""
+        try:
+            done = self.host.clean_selected(self.controller.model_path)  # type: ignore[attr-defined]
+        except MocapError as exc:
+            self.show_message(str(exc), "error")
+            return
+        flagged = done.get("flagged_times") or []
+        where = f" (first at frame {flagged[0]:g})" if flagged else ""
+        self.show_message(
+            f"Cleaned onto layer {done['layer']}: mean change {done['mean_change_deg']:.2f} deg, "
+            f"{done['events']} pops/dropouts found, {len(flagged)} flagged frames{where}"
+        )
 
     def _controls_group(self) -> QtWidgets.QGroupBox:
         box = QtWidgets.QGroupBox("Display")

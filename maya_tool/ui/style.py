@@ -8,6 +8,7 @@ theme Maya artists are used to.
 from __future__ import annotations
 
 import colorsys
+import re
 
 from .qt import QtGui, QtWidgets
 
@@ -46,6 +47,106 @@ def joint_colors(count: int) -> list[QtGui.QColor]:
         r, g, b = colorsys.hls_to_rgb(hue, lightness, saturation)
         colours.append(QtGui.QColor(int(r * 255), int(g * 255), int(b * 255)))
     return colours
+
+
+LIMB_HUES = {
+    ("left", "leg"): (0.56, 0.66),
+    ("left", "arm"): (0.36, 0.50),
+    ("right", "leg"): (0.98, 1.08),
+    ("right", "arm"): (0.76, 0.92),
+    ("centre", "spine"): (0.12, 0.20),
+}
+"""Hue range per (side, limb): left blue/cyan, right red/magenta, the spine yellow-green."""
+
+_LEFT = re.compile(r"^(left|l(?=[A-Z_])|l_)", re.IGNORECASE)
+_RIGHT = re.compile(r"^(right|r(?=[A-Z_])|r_)", re.IGNORECASE)
+
+
+def joint_side(name: str) -> str:
+    """``left``, ``right`` or ``centre`` from a joint name (LeftArm, LThumb, l_knee...)."""
+    if re.match(r"^left", name, re.IGNORECASE) or re.match(r"^L(?=[A-Z_])", name) or name.lower().startswith("l_"):
+        return "left"
+    if re.match(r"^right", name, re.IGNORECASE) or re.match(r"^R(?=[A-Z_])", name) or name.lower().startswith("r_"):
+        return "right"
+    return "centre"
+
+
+def limb_groups(names: list[str], parents: list[int] | None = None) -> list[tuple[str, str]]:
+    """(side, limb) of each joint: a sided joint below a centre joint other than the root is an arm."""
+    groups = []
+    for j, name in enumerate(names):
+        side = joint_side(name)
+        if side == "centre":
+            groups.append(("centre", "spine"))
+            continue
+        limb = "leg"
+        if parents is not None:
+            k = parents[j]
+            while k > 0 and joint_side(names[k]) != "centre":
+                k = parents[k]
+            limb = "arm" if k > 0 else "leg"
+        elif re.search(r"arm|hand|shoulder|thumb|finger|clav", name, re.IGNORECASE):
+            limb = "arm"
+        groups.append((side, limb))
+    return groups
+
+
+def joint_colors(count: int, names: list[str] | None = None, parents: list[int] | None = None) -> list[QtGui.QColor]:
+    """Colours for ``count`` joints that tell them apart and group them by limb.
+
+    With names, each limb gets its hue family (left blue/cyan, right
+    red/magenta, spine yellow-green) so left and right never look alike, and
+    joints along a limb step through the family's hues and three lightness
+    levels, so neighbours in the list and on the plot differ. Without names,
+    golden-ratio hues.
+    """
+    if not names or len(names) != count:
+        colours = []
+        for i in range(count):
+            hue = (0.07 + i * 0.618033988749895) % 1.0
+            lightness = (0.62, 0.5, 0.72)[i % 3]
+            saturation = (0.85, 0.75, 0.9)[(i // 3) % 3]
+            r, g, b = colorsys.hls_to_rgb(hue, lightness, saturation)
+            colours.append(QtGui.QColor(int(r * 255), int(g * 255), int(b * 255)))
+        return colours
+    groups = limb_groups(names, parents)
+    members: dict[tuple[str, str], list[int]] = {}
+    for j, group in enumerate(groups):
+        members.setdefault(group, []).append(j)
+    colours: list[QtGui.QColor] = [QtGui.QColor()] * count
+    for group, joints in members.items():
+        lo, hi = LIMB_HUES.get(group, (0.3, 0.38))
+        n = len(joints)
+        for k, j in enumerate(joints):
+            hue = (lo + (hi - lo) * (k / max(n - 1, 1))) % 1.0
+            lightness = (0.76, 0.44, 0.60)[k % 3]
+            saturation = (0.95, 0.8)[k % 2]
+            r, g, b = colorsys.hls_to_rgb(hue, lightness, saturation)
+            colours[j] = QtGui.QColor(int(r * 255), int(g * 255), int(b * 255))
+    return colours
+
+
+def colour_distance(a: QtGui.QColor, b: QtGui.QColor) -> float:
+    """A perceptual distance (CIE76 Delta E in Lab): below about 10, two curves are hard to tell apart."""
+
+    def lab(c: QtGui.QColor) -> tuple[float, float, float]:
+        def lin(v: float) -> float:
+            v /= 255.0
+            return v / 12.92 if v <= 0.04045 else ((v + 0.055) / 1.055) ** 2.4
+
+        r, g, bl = lin(c.red()), lin(c.green()), lin(c.blue())
+        x = (0.4124 * r + 0.3576 * g + 0.1805 * bl) / 0.95047
+        y = 0.2126 * r + 0.7152 * g + 0.0722 * bl
+        z = (0.0193 * r + 0.1192 * g + 0.9505 * bl) / 1.08883
+
+        def f(t: float) -> float:
+            return t ** (1 / 3) if t > 0.008856 else 7.787 * t + 16 / 116
+
+        fx, fy, fz = f(x), f(y), f(z)
+        return 116 * fy - 16, 500 * (fx - fy), 200 * (fy - fz)
+
+    la, lb = lab(a), lab(b)
+    return float(sum((p - q) ** 2 for p, q in zip(la, lb)) ** 0.5)
 
 
 def swatch(colour: QtGui.QColor, size: int = 12) -> QtGui.QIcon:

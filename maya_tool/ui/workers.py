@@ -4,7 +4,11 @@ An artist dragging the noise slider asks for a new evaluation on every pixel;
 computing each one in order would leave the view seconds behind the slider.
 :class:`TaskRunner` keeps at most one task per *key* running and only the
 newest request waiting, so the view always catches up with the latest value
-and stale results are dropped instead of shown.
+and requests overtaken before they started are never computed. A key marked
+``progressive`` (the evaluation) also delivers a result that was overtaken
+while it ran: it is still newer than what is on screen, so the plots move
+*during* a drag instead of only after the release; results older than the
+one shown never exist, as a key runs one task at a time.
 """
 
 from __future__ import annotations
@@ -48,6 +52,7 @@ class _Ticket:
     args: tuple[Any, ...]
     on_done: Callable[[Any], None] | None
     on_error: Callable[[BaseException], None] | None
+    progressive: bool = False
     submitted: float = field(default_factory=time.perf_counter)
 
 
@@ -83,15 +88,17 @@ class TaskRunner(QtCore.QObject):
         *args: Any,
         on_done: Callable[[Any], None] | None = None,
         on_error: Callable[[BaseException], None] | None = None,
+        progressive: bool = False,
     ) -> None:
         """Run ``fn(*args)`` in a worker thread; the newest request per key wins.
 
         ``on_done(result)`` or ``on_error(exception)`` run on the UI thread,
         and only for the newest request of the key: a request superseded
-        while it ran is computed but never delivered.
+        while it ran is computed but not delivered, unless ``progressive``
+        (its result is then shown while the newer one computes).
         """
         was_busy = self.busy
-        ticket = _Ticket(key, fn, args, on_done, on_error)
+        ticket = _Ticket(key, fn, args, on_done, on_error, progressive)
         if key in self._running:
             self._pending[key] = ticket
         else:
@@ -114,7 +121,7 @@ class TaskRunner(QtCore.QObject):
         return True
 
     def _on_done(self, ticket: _Ticket, result: Any, seconds: float) -> None:
-        wanted = self._finish(ticket)
+        wanted = self._finish(ticket) or ticket.progressive
         if wanted:
             self.last_seconds[ticket.key] = time.perf_counter() - ticket.submitted
             if ticket.on_done is not None:
