@@ -191,3 +191,28 @@ def test_several_selected_joints_clean_only_those_and_preview_writes_nothing(fak
     cmds.select(clear=True)
     with pytest.raises(MocapError, match="select a joint"):
         maya_clean.clean_selected(model_path)
+
+
+def test_panel_button_cleans_the_selected_skeleton(fake_maya: FakeMaya, model_path, qtbot, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import sys
+
+    from tests import ui_support  # noqa: F401  (Qt set up for tests)
+    from maya_tool.jobs import JobStore
+    from maya_tool.maya.host import MayaHost
+    from maya_tool.ui.panel import create_panel
+    from maya_tool.ui.settings import Settings
+
+    cmds = fake_maya.cmds
+    _, joints, _ = _build_rig(cmds)
+    panel = create_panel(MayaHost(), settings=Settings(tmp_path / "panel.ini"), job_store=JobStore(tmp_path / "jobs"),
+                         training_python=sys.executable)
+    qtbot.addWidget(panel)
+    panel.controller.set_model(load_model(model_path), str(model_path))
+    assert panel.clean_button is not None
+    cmds.select(clear=True)
+    panel.clean_button.click()
+    assert "select a joint" in panel.status.text()
+    cmds.select(joints[0])
+    panel.clean_button.click()
+    assert "Cleaned onto layer tiny_clean" in panel.status.text()
+    assert cmds.animLayer("tiny_clean", query=True, exists=True)

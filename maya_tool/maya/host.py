@@ -134,6 +134,19 @@ class MayaHost:
         when = float(frame) if fps <= 0 else float(frame) / fps * scene.scene_fps()
         cmds.currentTime(when)  # type: ignore[arg-type]  # times are floats; some stubs say int
 
+    # -------------------------------------------------------------- cleaning
+    def clean_selected(self, model_path: str, strength: float = 1.0) -> dict[str, Any]:
+        """*Clean selected skeleton* (:func:`maya_tool.maya.clean.clean_selected`) with the panel's model.
+
+        Returns what the panel shows: the layer, the mean change and the
+        flagged scene times (pops and dropouts found).
+        """
+        from . import clean
+
+        done = clean.clean_selected(model_path or None, strength=strength)
+        return {"layer": done.layer, "model": done.report["model"], "mean_change_deg": done.report["mean_change_deg"],
+                "events": len(done.report["events"]), "flagged_times": done.flagged_times}
+
     # ------------------------------------------------------------------ clip
     def load_clip(self, clip: Clip, path: str | None) -> None:
         if path is None or Path(path).suffix.lower() != ".csv":

@@ -15,6 +15,8 @@ import os
 from pathlib import Path
 from typing import Any, Callable
 
+import numpy as np
+
 from .. import io as mio
 from ..errors import MocapError
 from ..jobs import JobStore
@@ -60,6 +62,26 @@ def list_model_infos(extra_dirs: list[str]) -> list[Any]:
         if Path(folder) not in dirs:
             dirs.append(Path(folder))
     return modelfile.list_models(dirs)
+
+
+def animated_mean_angle(evaluation: Evaluation) -> float | None:
+    """Mean angle error over the joints that move in the clip (issue 10's headline figure).
+
+    Read from ``FrameErrors.summary()["animated"]`` when the evaluation module
+    gives it, else computed from the same per-frame angles with
+    ``corruption.animated_mask`` of the original clip.
+    """
+    summary = evaluation.summary()
+    animated = summary.get("animated")
+    if isinstance(animated, dict) and isinstance(animated.get("mean_angle_deg"), (int, float)):
+        return float(animated["mean_angle_deg"])
+    from ..corruption import animated_mask
+
+    angle = np.asarray(evaluation.errors.angle_deg)
+    mask = animated_mask(evaluation.clip.joint_rotations)
+    if angle.size == 0 or not mask.any():
+        return None
+    return float(angle[:, mask].mean())
 
 
 def describe_model(meta: dict[str, Any]) -> str:
@@ -433,8 +455,9 @@ class Panel(QtWidgets.QWidget):
         box = QtWidgets.QGroupBox("Result")
         grid = QtWidgets.QGridLayout(box)
         self.result_figures: dict[str, QtWidgets.QLabel] = {}
-        rows = (("mean_angle_deg", "Mean angle"), ("p99_angle_deg", "99th pct angle"),
-                ("mean_position_cm", "Mean position"), ("max_vertex_cm", "Max vertex"), ("seconds", "Computed in"))
+        rows = (("animated_mean_angle_deg", "Mean angle, moving joints"), ("mean_angle_deg", "Mean angle, all joints"),
+                ("p99_angle_deg", "99th pct angle"), ("mean_position_cm", "Mean position"),
+                ("max_vertex_cm", "Max vertex"), ("seconds", "Computed in"))
         for i, (key, label) in enumerate(rows):
             caption = QtWidgets.QLabel(label + ":")
             caption.setObjectName("caption")
@@ -444,7 +467,15 @@ class Panel(QtWidgets.QWidget):
             grid.addWidget(caption, i, 0)
             grid.addWidget(value, i, 1)
             self.result_figures[key] = value
-        box.setToolTip("Errors of the shown result against the original clip (evaluate.frame_errors)")
+        self.result_note = QtWidgets.QLabel("")
+        self.result_note.setObjectName("caption")
+        self.result_note.setWordWrap(True)
+        grid.addWidget(self.result_note, len(rows), 0, 1, 2)
+        grid.setColumnStretch(1, 1)
+        box.setToolTip(
+            "Errors of the shown result against the original clip (evaluate.frame_errors). Moving joints: those "
+            "whose rotation moves more than 0.1 degree in the clip; joints that never move flatter any model"
+        )
         return box
 
     def _connect(self) -> None:
@@ -651,12 +682,25 @@ class Panel(QtWidgets.QWidget):
             for label in self.result_figures.values():
                 label.setText("-")
             return
-        summary = evaluation.summary()
-        units = {"mean_angle_deg": "°", "p99_angle_deg": "°", "mean_position_cm": " cm", "max_vertex_cm": " cm"}
+        summary = dict(evaluation.summary())
+        summary["animated_mean_angle_deg"] = animated_mean_angle(evaluation)
+        units = {"animated_mean_angle_deg": "°", "mean_angle_deg": "°", "p99_angle_deg": "°",
+                 "mean_position_cm": " cm", "max_vertex_cm": " cm"}
+        pending = "..." if not getattr(evaluation, "complete", True) else "-"
         for key, suffix in units.items():
             value = summary.get(key)
-            self.result_figures[key].setText("-" if value is None else f"{value:.3f}{suffix}")
+            self.result_figures[key].setText(pending if value is None else f"{value:.3f}{suffix}")
         self.result_figures["seconds"].setText(f"{evaluation.seconds * 1000:.0f} ms")
+        still = len(self.error_view.still_joints)
+        if evaluation.mode == "cleaned":
+            note = "Cleaned: no clean reference exists, so these figures are how much the model changed the take."
+        elif evaluation.mode == "original":
+            note = "Original: nothing changed, nothing to measure."
+        else:
+            note = ""
+        if still:
+            note = (note + " " if note else "") + f"{still} joint{'s' if still != 1 else ''} never move{'s' if still == 1 else ''}."
+        self.result_note.setText(note)
 
     # ----------------------------------------------------------- drag & drop
     def dragEnterEvent(self, event: QtGui.QDragEnterEvent) -> None:  # noqa: N802
