@@ -255,7 +255,7 @@ def _pool_task(task: Callable[[Any, Any], Any], item: Any) -> Any:
 
 
 def _progress(total: int, desc: str, enabled: bool | None) -> Any:
-    from tqdm import tqdm
+    from tqdm import tqdm  # type: ignore[import-untyped, unused-ignore]
 
     return tqdm(total=total, desc=desc, unit="task", disable=not sys.stderr.isatty() if enabled is None else not enabled,
                 file=sys.stderr)

@@ -267,6 +267,30 @@ def test_a_killed_task_is_retried_and_a_failing_one_reported(ray_cluster, tmp_pa
         cloudpickle.unregister_pickle_by_value(sys.modules[__name__])
 
 
+def slow_task(marker_dir: str, item: int) -> int:
+    """Two seconds of work, then a file saying it ran to the end."""
+    time.sleep(2.0)
+    (Path(marker_dir) / f"{item}.done").write_text("done")
+    return item
+
+
+def test_stopping_a_ray_batch_cancels_the_tasks_not_done(ray_cluster, tmp_path) -> None:
+    """What Ctrl-C does: the batch's iterator closed early cancels every task still queued or running."""
+    from ray import cloudpickle
+
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])
+    try:
+        batch_iter = cluster.iter_batch(slow_task, list(range(8)), str(tmp_path), ray_address=ray_cluster["address"])
+        first_index, first = next(batch_iter)
+        assert first.ok
+        batch_iter.close()  # KeyboardInterrupt in the consumer closes it the same way
+        time.sleep(5.0)  # long enough for two more rounds on 2 CPUs, had they not been cancelled
+        done = sorted(int(p.stem) for p in tmp_path.glob("*.done"))
+        assert first_index in done and len(done) <= 3, done
+    finally:
+        cloudpickle.unregister_pickle_by_value(sys.modules[__name__])
+
+
 @pytest.fixture(scope="module")
 def train_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from maya_tool.dataset import dataset_from_clips
