@@ -102,6 +102,13 @@ def build_spec(args: argparse.Namespace) -> Any:
 
         # Resuming needs only the name (and folder): the checkpoint has the rest.
         data = checkpoint_spec(args.output_dir, args.name) or {}
+        if not data and not args.inputs:
+            from ..models import modelfile
+            from ..models.training import checkpoint_dir
+
+            folder = checkpoint_dir(args.output_dir or modelfile.user_model_dir(), args.name)
+            raise MocapError(f"nothing to resume: no checkpoint of {args.name!r} (the job finished, or never saved "
+                             "one); run without --resume to train it again", path=folder)
     for key in _SPEC_FLAGS:
         value = getattr(args, key)
         if value is not None:

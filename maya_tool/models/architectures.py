@@ -51,7 +51,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..errors import MocapError
-from .modelfile import ARCHITECTURES
+from .modelfile import ARCHITECTURES, TEMPORAL_ARCHITECTURES
 from .runtime import ACTIVATIONS
 
 _COMMON: dict[str, Any] = {
@@ -97,10 +97,33 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "sample_hop": 16,
         "high_ratio": False,
     },
+    "denoiser": {
+        **_COMMON,
+        "normalise": False,
+        "lr": 1e-3,
+        "lr_min_fraction": 0.02,
+        "clipnorm": 1.0,
+        "patience": 8,
+        "window": 384,
+        "levels": 4,
+        "channels": [96, 128, 192, 256, 256],
+        "blocks": [1, 1, 1, 1, 2],
+        "kernel": 5,
+        "activation": "elu",
+        "output_activation": "linear",
+        "sign_band": 1.0,
+        "sign_flip": 0.5,
+        "inference": "full",
+        "sample_hop": 96,
+        "capture_share": 0.5,
+        "capture_sigma": [0.0, 0.03],
+        "pop_rate": [0.0, 0.01],
+        "gap_rate": [0.0, 0.004],
+    },
 }
 """Default parameters per architecture; a job's ``params`` override them."""
 
-DEFAULT_BATCH = {"pose": 256, "sparse": 256, "temporal": 32}
+DEFAULT_BATCH = {"pose": 256, "sparse": 256, "temporal": 32, "denoiser": 16}
 """Frames (pose, sparse) or windows (temporal) per batch unless a job says otherwise."""
 
 HIGH_RATIO = {"stride": 8, "latent_channels": 60, "latent_kernel": 5}
@@ -161,7 +184,10 @@ def _check(architecture: str, p: Mapping[str, Any]) -> None:
         raise bad(f"clipnorm must be >= 0 (0: off), got {p['clipnorm']!r}")
     if not float(p["lr"]) > 0:
         raise bad(f"lr must be positive, got {p['lr']!r}")
-    if architecture in ("pose", "sparse"):
+    if architecture == "denoiser":
+        _check_denoiser(p, bad)
+        acts_to_check = [p["activation"], p["output_activation"]]
+    elif architecture in ("pose", "sparse"):
         units, acts = list(p["units"]), list(p["activations"])
         if not units or any(int(u) < 1 for u in units):
             raise bad(f"units must be positive sizes, got {units!r}")
@@ -190,8 +216,43 @@ def _check(architecture: str, p: Mapping[str, Any]) -> None:
             raise bad(f"activation {act!r} is not one the runtime implements ({', '.join(ACTIVATIONS)})")
 
 
-def latent_per_frame(architecture: str, params: Mapping[str, Any]) -> float:
-    """Latent numbers per frame: what the compression ratio is computed from."""
+def _check_denoiser(p: Mapping[str, Any], bad: Any) -> None:
+    levels, window = int(p["levels"]), int(p["window"])
+    if not 1 <= levels <= 6:
+        raise bad(f"levels must be 1..6, got {levels}")
+    if len(p["channels"]) != levels + 1 or len(p["blocks"]) != levels + 1:
+        raise bad(f"channels and blocks need {levels + 1} entries (one per rate), got "
+                  f"{len(p['channels'])} and {len(p['blocks'])}")
+    if min(int(c) for c in p["channels"]) < 1 or min(int(b) for b in p["blocks"]) < 0:
+        raise bad("channels must be positive and blocks >= 0")
+    if window < 2 ** levels or window % 2 ** levels:
+        raise bad(f"window must be a multiple of 2^levels ({2 ** levels}), got {window}")
+    if int(p["kernel"]) < 1 or int(p["sample_hop"]) < 1:
+        raise bad("kernel and sample_hop must be positive")
+    if not 1.0 <= float(p["sign_band"]):
+        raise bad("sign_band must be >= 1 for the denoiser (continuous-sign inputs)")
+    if p["inference"] != "full":
+        raise bad("the denoiser runs on whole clips: inference must be 'full'")
+    for key in ("capture_sigma", "pop_rate", "gap_rate"):
+        lo, hi = (float(v) for v in p[key])
+        if not 0.0 <= lo <= hi:
+            raise bad(f"{key} must be a range [lo, hi] with 0 <= lo <= hi, got {p[key]!r}")
+    for key in ("capture_share", "sign_flip"):
+        if not 0.0 <= float(p[key]) <= 1.0:
+            raise bad(f"{key} must be in [0, 1], got {p[key]!r}")
+
+
+def stride_of(architecture: str, params: Mapping[str, Any]) -> int:
+    """Frames per step at the coarsest rate: whole-clip inputs are padded to a multiple of it."""
+    if architecture == "denoiser":
+        return 2 ** int(params["levels"])
+    return int(params.get("stride", 1))
+
+
+def latent_per_frame(architecture: str, params: Mapping[str, Any], input_size: int = 0) -> float:
+    """Latent numbers per frame: what the compression ratio is computed from (a denoiser keeps them all)."""
+    if architecture == "denoiser":
+        return float(input_size)
     if architecture == "temporal":
         return int(params["latent_channels"]) / int(params["stride"])
     return float(params["units"][-1])
@@ -199,7 +260,7 @@ def latent_per_frame(architecture: str, params: Mapping[str, Any]) -> float:
 
 def compression(architecture: str, params: Mapping[str, Any], input_size: int) -> dict[str, float]:
     """``latent_per_frame``, ``bits_per_frame`` and ``ratio`` (vs input_size float32 per frame)."""
-    latent = latent_per_frame(architecture, params)
+    latent = latent_per_frame(architecture, params, input_size)
     bits = 16 if params.get("latent_dtype") == "float16" else 32
     bits_per_frame = latent * bits
     return {"latent_per_frame": latent, "bits_per_frame": bits_per_frame, "ratio": input_size * 32 / bits_per_frame}
@@ -222,6 +283,8 @@ def network_spec(architecture: str, params: Mapping[str, Any], input_size: int) 
             else:
                 decoder.append({**layer, "name": f"dec{i - len(units) + 1}"})
         return {"encoder": encoder, "decoder": decoder}
+    if architecture == "denoiser":
+        return {"encoder": [_denoiser_spec(params, input_size)], "decoder": []}
     if params.get("design", "conv") == "codec":
         return _codec_spec(params, input_size, encoder, decoder)
     levels = int(math.log2(int(params["stride"])))
@@ -287,6 +350,57 @@ def _codec_spec(
         decoder.append(residual("dec_res"))
     decoder.append({"type": "dense", "name": "back", "units": input_size, "activation": params["output_activation"]})
     return {"encoder": encoder, "decoder": decoder}
+
+
+def _denoiser_spec(params: Mapping[str, Any], input_size: int) -> dict[str, Any]:
+    """A residual U-Net over time: the input plus a learned correction.
+
+    Each level halves the frame rate with a strided convolution, works there
+    with residual blocks and comes back with upsampling and a convolution,
+    all inside a residual block, so every rate adds to the one above it
+    (a U-Net whose skips are sums, which the runtime's ``residual`` layer
+    already runs). Four levels take 120 fps down to 7.5 fps, which gives a
+    receptive field of about +-1.6 s: longer than the impulse response of
+    the low Butterworth cutoffs it competes with, and long enough to bridge
+    a 40-frame dropout. The first layer mixes all joints, so the links
+    between joints are available at every rate. The last layer starts at
+    zero: at step 0 the network is the identity, and training can only
+    learn a correction.
+    """
+    channels = [int(c) for c in params["channels"]]
+    blocks = [int(b) for b in params["blocks"]]
+    kernel, act = int(params["kernel"]), params["activation"]
+
+    def conv(name: str, filters: int, size: int, strides: int = 1, activation: str = "linear",
+             zero: bool = False) -> dict[str, Any]:
+        layer = {"type": "conv1d", "name": name, "filters": filters, "kernel": size, "strides": strides,
+                 "padding": "same", "activation": activation}
+        return {**layer, "zero_init": True} if zero else layer
+
+    def stage(level: int) -> list[dict[str, Any]]:
+        width = channels[level]
+        layers: list[dict[str, Any]] = [
+            {"type": "residual", "name": f"l{level}b{b}",
+             "layers": [conv(f"l{level}b{b}a", width, kernel, activation=act),
+                        conv(f"l{level}b{b}c", width, kernel, zero=True)]}
+            for b in range(blocks[level])
+        ]
+        if level + 1 < len(channels):
+            inner = channels[level + 1]
+            layers.append({"type": "residual", "name": f"l{level}down", "layers": [
+                conv(f"l{level}d", inner, 4, strides=2, activation=act),
+                *stage(level + 1),
+                {"type": "upsample1d", "name": f"l{level}up", "size": 2},
+                conv(f"l{level}u", width, 3, zero=True),
+            ]})
+        return layers
+
+    return {"type": "residual", "name": "clean", "layers": [
+        {"type": "dense", "name": "proj", "units": channels[0], "activation": act},
+        *stage(0),
+        {"type": "dense", "name": "out", "units": input_size, "activation": params["output_activation"],
+         "zero_init": True},
+    ]}
 
 
 def pca(poses: NDArray[Any], components: int,
@@ -400,7 +514,7 @@ def build_model(
     from keras import layers
 
     spec = network_spec(architecture, params, input_size)
-    temporal = architecture == "temporal"
+    temporal = architecture in TEMPORAL_ARCHITECTURES
     inputs = keras.Input(shape=(None, input_size) if temporal else (input_size,), name="poses")
     first_weighted = [True]
 
@@ -423,7 +537,8 @@ def build_model(
                     l1 = float(params["l1"] if sparsity is None else sparsity)
                     regularizer = keras.regularizers.L1(l1) if l1 > 0 else None
                 dense = layers.Dense(
-                    layer["units"], activation=layer["activation"], activity_regularizer=regularizer, name=name
+                    layer["units"], activation=layer["activation"], activity_regularizer=regularizer, name=name,
+                    kernel_initializer="zeros" if layer.get("zero_init") else "glorot_uniform",
                 )
                 x = dense(x)
                 first_weighted[0] = False
@@ -434,6 +549,7 @@ def build_model(
                     strides=layer["strides"],
                     padding=layer["padding"],
                     activation=layer["activation"],
+                    kernel_initializer="zeros" if layer.get("zero_init") else "glorot_uniform",
                     name=name,
                 )(x)
             elif kind == "upsample1d":
@@ -556,8 +672,8 @@ def untrained_model_set(
         "normalisation": {"mean": [0.0] * input_size, "std": [1.0] * input_size, "std_floor": 0.0}
         if resolved["normalise"]
         else None,
-        "window": int(resolved["window"]) if architecture == "temporal" else None,
-        "hop": int(resolved["window"]) // 2 if architecture == "temporal" else None,
+        "window": int(resolved["window"]) if architecture in TEMPORAL_ARCHITECTURES else None,
+        "hop": int(resolved["window"]) // 2 if architecture in TEMPORAL_ARCHITECTURES else None,
         "latent_dtype": resolved["latent_dtype"],
         **compression(architecture, resolved, input_size),
         "network": network_spec(architecture, resolved, input_size),

@@ -35,7 +35,9 @@ from ..errors import MocapError
 FORMAT = "mocap-ae.model"
 VERSION = 1
 INPUT_LAYOUT = "joint_quaternions_xyzw"
-ARCHITECTURES = ("pose", "sparse", "temporal")
+ARCHITECTURES = ("pose", "sparse", "temporal", "denoiser")
+TEMPORAL_ARCHITECTURES = ("temporal", "denoiser")
+"""Architectures that see windows of frames (the rest see one pose at a time)."""
 SUFFIXES = (".json", ".npz", ".keras")
 MODELS_ENV = "MOCAP_AE_MODELS"
 

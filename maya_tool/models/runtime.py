@@ -152,6 +152,60 @@ def banded_signs(rots: NDArray[Any], reference: NDArray[Any], band: float) -> ND
     return track * np.take_along_axis(side, last, axis=0)[..., None]
 
 
+SWITCH_GUARD_NORM = 0.8
+"""Raw output norm below which a temporal codec's frame is suspect.
+
+A convolution smooths the q -> -q step of a sign switch, so its output on
+the frames beside the switch passes close to zero and its direction there is
+arbitrary (the CMU finger bases and the wrists of 06_13 and 90_banana came
+out 80-160 degrees off while the clip moved 12-14 degrees a frame). Clean
+frames stay between 0.97 and 1.03 (1st and 99th percentiles, clean and
+noisy inputs); below 0.8 is under 0.1% of them.
+"""
+
+SWITCH_SHIFT = 8
+"""Frames a sign switch next to a suspect frame is moved for the second pass.
+
+Two or three times how far the shipped codecs smear a switch (3-4 frames at
+stride 2, about 8 at stride 8), and short enough that a track carried past
+its switch point stays near the trained side (dot with the reference not far
+below ``-sign_band``)."""
+
+
+def move_switches(
+    inputs: NDArray[Any], reference: NDArray[Any], suspect: NDArray[np.bool_], shift: int = SWITCH_SHIFT
+) -> NDArray[np.float64] | None:
+    """The (F, J, 4) model inputs with each sign switch next to a suspect frame moved ``shift`` frames.
+
+    A switch is moved later (the old sign kept for ``shift`` more frames) or
+    earlier (the new sign taken ``shift`` frames sooner), whichever keeps the
+    moved frames closer to the joint's ``reference`` side, and never across
+    another switch. Returns None when no switch was moved.
+    """
+    rots = np.asarray(inputs, dtype=np.float64)
+    track = quat.continuous(rots, axis=0)
+    sign = np.where(np.sum(rots * track, axis=-1) < 0.0, -1.0, 1.0)
+    dots = np.sum(track * np.asarray(reference, dtype=np.float64), axis=-1)
+    frames = len(sign)
+    moved = sign.copy()
+    for before, joint in np.argwhere(sign[1:] != sign[:-1]):
+        t = int(before) + 1
+        if not suspect[max(0, t - shift) : t + shift, joint].any():
+            continue
+        options = []
+        later, earlier = slice(t, min(frames, t + shift)), slice(max(0, t - shift), t)
+        if np.all(sign[later, joint] == sign[t, joint]):
+            options.append((float(np.max(-sign[t - 1, joint] * dots[later, joint])), later, sign[t - 1, joint]))
+        if np.all(sign[earlier, joint] == sign[t - 1, joint]):
+            options.append((float(np.max(-sign[t, joint] * dots[earlier, joint])), earlier, sign[t, joint]))
+        if options:
+            _, span, value = min(options, key=lambda option: option[0])
+            moved[span, joint] = value
+    if np.array_equal(moved, sign):
+        return None
+    return track * moved[..., None]
+
+
 def _check_shapes(layers: Sequence[Mapping[str, Any]], width: int | None, weights: Mapping[str, Array],
                   npz: Path) -> int | None:
     """Follow the feature width through ``layers``, naming the first layer whose weights do not fit.
@@ -201,7 +255,7 @@ class NumpyModel:
 
     Attributes:
         name: Model name.
-        architecture: ``pose``, ``sparse`` or ``temporal``.
+        architecture: ``pose``, ``sparse``, ``temporal`` or ``denoiser``.
         meta: The sidecar dict.
         joint_names: All J joint names the model was trained on, root first.
         ratio: Compression ratio against 4 x (J-1) float32 per frame.
@@ -230,13 +284,15 @@ class NumpyModel:
         params = meta.get("params") or {}
         self.window: int | None = int(meta["window"]) if meta.get("window") else None
         self.inference = str(params.get("inference", "windows"))
-        self.stride = int(params.get("stride", 1))
+        # Whole-clip inputs are padded to a multiple of the coarsest rate's step.
+        self.stride = 2 ** int(params["levels"]) if self.architecture == "denoiser" else int(params.get("stride", 1))
         self.latent_dtype = np.dtype(str(meta.get("latent_dtype", "float32")))
         if self.latent_dtype not in (np.float32, np.float16):
             raise MocapError(
                 f"latent_dtype {meta.get('latent_dtype')!r} is not supported: expected float32 or float16", path=self.path
             )
-        self.sign_band = float(params.get("sign_band", 0.0)) if self.architecture == "temporal" else 0.0
+        self.temporal = self.architecture in modelfile.TEMPORAL_ARCHITECTURES
+        self.sign_band = float(params.get("sign_band", 0.0)) if self.temporal else 0.0
         hemisphere = meta.get("hemisphere")
         self.hemisphere = None if hemisphere is None else np.asarray(hemisphere, dtype=np.float64).reshape(-1, 4)
         if self.hemisphere is not None and len(self.hemisphere) != len(self.joint_names) - 1:
@@ -394,6 +450,9 @@ class NumpyModel:
             rots = quat.to_hemisphere(rots, self.hemisphere)
             if self.sign_band > 0:
                 rots = banded_signs(rots, self.hemisphere, self.sign_band)
+        elif self.sign_band >= 1.0:
+            # A continuous-sign model without a reference: start each track at w >= 0.
+            rots = quat.continuous(quat.positive_w(rots), axis=0)
         return rots.reshape(len(rots), self.input_size).astype(np.float32)
 
     def _store(self, latent: Array) -> NDArray[Any]:
@@ -410,7 +469,7 @@ class NumpyModel:
 
     def _encode_inputs(self, x: Array) -> NDArray[Any]:
         """:meth:`encode` on inputs already made by :meth:`inputs` (hemisphere and signs applied)."""
-        if self.architecture != "temporal":
+        if not self.temporal:
             return self._store(self.encode_features(x))
         assert self.window is not None
         if len(x) == 0:
@@ -428,7 +487,7 @@ class NumpyModel:
                 the latent can cover).
         """
         z = np.asarray(latent).astype(np.float32)
-        if self.architecture != "temporal":
+        if not self.temporal:
             out = self.decode_features(z)
         else:
             assert self.window is not None
@@ -440,8 +499,22 @@ class NumpyModel:
             else:
                 frames = (len(z) - 1) * hop if frames is None else frames
                 out = overlap_add(self.decode_features(z), frames)
-        rots = out.reshape(len(out), len(self.joint_names) - 1, 4).astype(np.float64)
-        return quat.positive_w(quat.normalize(rots))
+        return quat.positive_w(quat.normalize(self._raw_rotations(out)))
+
+    def _raw_rotations(self, out: Array) -> NDArray[np.float64]:
+        """Network outputs (F, 4(J-1)) as (F, J-1, 4) float64, not yet unit."""
+        return out.reshape(len(out), len(self.joint_names) - 1, 4).astype(np.float64)
+
+    def _decode_raw(self, x: Array) -> NDArray[np.float64]:
+        """The raw (F, J-1, 4) outputs for inputs already made by :meth:`inputs`."""
+        z = np.asarray(self._encode_inputs(x)).astype(np.float32)
+        if not self.temporal:
+            return self._raw_rotations(self.decode_features(z))
+        assert self.window is not None
+        hop = self.window // 2
+        if self.inference == "full":
+            return self._raw_rotations(self.decode_features(z[None])[0][hop : hop + len(x)])
+        return self._raw_rotations(overlap_add(self.decode_features(z), len(x)))
 
     def pad_clip(self, x: Array) -> Array:
         """Half a window of edge frames on each side, rounded up to the stride.
@@ -465,7 +538,45 @@ class NumpyModel:
         x = self.inputs(joint_rotations)
         if len(x) == 0:
             return np.zeros((0, len(self.joint_names) - 1, 4))
-        return self.decode(self._encode_inputs(x), frames=len(x))
+        raw = self._decode_raw(x)
+        if self.temporal and 0.0 < self.sign_band < 1.0 and self.hemisphere is not None:
+            raw = self._guard_switches(x, raw)
+        return quat.positive_w(quat.normalize(raw))
+
+    def _guard_switches(self, x: Array, raw: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Redo the frames a sign switch spoilt, from a pass with that switch moved away.
+
+        Where a joint's raw output norm falls below :data:`SWITCH_GUARD_NORM`
+        next to one of its sign switches, the network runs again (on the
+        stretch of clip around the moved switches only) with those switches
+        moved :data:`SWITCH_SHIFT` frames (:func:`move_switches`), and each
+        suspect frame keeps whichever output is nearer unit length. Frames
+        near no switch, e.g. where the clip itself flips a joint by 180
+        degrees in one frame, are left as they are. Only :meth:`reconstruct`
+        can do this: it needs the inputs, which a stored latent does not carry.
+        """
+        norms = np.linalg.norm(raw, axis=-1)
+        suspect = norms < SWITCH_GUARD_NORM
+        if not suspect.any():
+            return raw
+        rots = x.reshape(raw.shape).astype(np.float64)
+        moved = move_switches(rots, self.hemisphere, suspect)
+        if moved is None:
+            return raw
+        assert self.window is not None
+        # Beyond the receptive field (well under two windows) the moved inputs change nothing, so
+        # only stretches around the moved frames are run, cut where the stride and hop phases match.
+        margin = 2 * self.window + SWITCH_SHIFT
+        align = int(np.lcm(self.stride, self.window // 2))
+        changed = np.flatnonzero(np.any(moved != rots, axis=(1, 2)))
+        groups = np.split(changed, np.flatnonzero(np.diff(changed) > 2 * margin) + 1)
+        other = raw.copy()
+        for group in groups:
+            start = max(0, int(group[0]) - margin) // align * align
+            stop = min(len(rots), int(group[-1]) + 1 + margin)
+            other[start:stop] = self._decode_raw(moved[start:stop].reshape(stop - start, -1).astype(np.float32))
+        better = suspect & (np.abs(np.linalg.norm(other, axis=-1) - 1.0) < np.abs(norms - 1.0))
+        return np.where(better[..., None], other, raw)
 
     def apply(self, clip: Clip) -> Clip:
         """The clip with its joints replaced by the model's reconstruction."""

@@ -51,6 +51,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .. import __version__, atomic
+from .. import corruption as corruptions
 from .. import quaternion as quat
 from ..errors import MocapError
 from ..jobs import (
@@ -144,6 +145,36 @@ def corrupt(
     return noisy.reshape(poses.shape).astype(np.float32)
 
 
+def training_mix(noise: tuple[float, float], params: dict[str, Any]) -> corruptions.TrainingMix:
+    """The denoiser's corruption mix: the job's Gaussian range plus take-like windows from ``params``."""
+    return corruptions.TrainingMix(
+        sigma=noise,
+        capture_share=float(params["capture_share"]),
+        capture_sigma=tuple(float(v) for v in params["capture_sigma"]),  # type: ignore[arg-type]
+        pop_rate=tuple(float(v) for v in params["pop_rate"]),  # type: ignore[arg-type]
+        gap_rate=tuple(float(v) for v in params["gap_rate"]),  # type: ignore[arg-type]
+    )
+
+
+def corrupt_takes(
+    poses: NDArray[np.float32], mix: corruptions.TrainingMix, rng: np.random.Generator, sign_flip: float = 0.0
+) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
+    """(noisy, clean) windows for the denoiser: a mix of jitter, pops and dropouts.
+
+    ``sign_flip`` is the chance that a joint's whole track in a window is
+    negated in both input and target: a continuous-sign track may sit on
+    either side of the sphere in a real clip, and the model must give the
+    same rotation for q and -q.
+    """
+    shape = poses.shape
+    clean = poses.reshape(shape[:-1] + (-1, 4)).astype(np.float64)
+    if sign_flip > 0:
+        flips = np.where(rng.random((shape[0], 1, clean.shape[2], 1)) < sign_flip, -1.0, 1.0)
+        clean = clean * flips
+    noisy = corruptions.corrupt_windows(clean, mix, rng)
+    return noisy.reshape(shape).astype(np.float32), clean.reshape(shape).astype(np.float32)
+
+
 def _rng(seed: int, *key: int) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence([int(seed) & 0xFFFFFFFF, *key]))
 
@@ -196,10 +227,14 @@ class WindowBatches:
         seed: int,
         hemisphere: NDArray[np.float64] | None = None,
         align: bool = False,
+        mix: corruptions.TrainingMix | None = None,
+        sign_flip: float = 0.0,
     ):
         self.poses = poses
         self.hemisphere = hemisphere
         self.align = align
+        self.mix = mix
+        self.sign_flip = sign_flip
         self.ranges = list(ranges)
         self.window = int(window)
         self.hop = int(hop)
@@ -229,6 +264,8 @@ class WindowBatches:
             self._epoch = (epoch, self._windows(epoch))
         rows = self._epoch[1][step * self.batch_size : (step + 1) * self.batch_size]
         clean = self.poses[rows]
+        if self.mix is not None:
+            return corrupt_takes(clean, self.mix, _rng(self.seed, 2, epoch, step), self.sign_flip)
         return corrupt(clean, self.noise, _rng(self.seed, 2, epoch, step), self.hemisphere, self.align), clean
 
 
@@ -240,11 +277,12 @@ def validation_arrays(
     seed: int,
     hemisphere: NDArray[np.float64] | None = None,
     align: bool = False,
+    mix: corruptions.TrainingMix | None = None,
 ) -> tuple[NDArray[np.float32], NDArray[np.float32]] | None:
     """Fixed (noisy input, clean target) validation data, or None without validation clips."""
     if val is None or val.num_frames == 0:
         return None
-    if architecture == "temporal":
+    if architecture in modelfile.TEMPORAL_ARCHITECTURES:
         window = int(params["window"])
         clean = np.concatenate([runtime.make_windows(val.clip_poses(i), window) for i in range(val.num_clips)])
         cap = max(1, VALIDATION_CAP_FRAMES // window)
@@ -253,6 +291,8 @@ def validation_arrays(
         cap = VALIDATION_CAP_FRAMES
     if len(clean) > cap:
         clean = clean[np.sort(_rng(seed, 5).choice(len(clean), cap, replace=False))]
+    if mix is not None:
+        return corrupt_takes(clean, mix, _rng(seed, 4))
     return corrupt(clean, noise, _rng(seed, 4), hemisphere, align), clean
 
 
@@ -434,7 +474,8 @@ class TrainingJob:
         self.dataset = ds
         train, val = _split(ds, spec)
         self.hemisphere = quat.mean_direction(train.poses.reshape(len(train.poses), -1, 4))
-        band = float(params["sign_band"]) if spec.architecture == "temporal" else 0.0
+        temporal = spec.architecture in modelfile.TEMPORAL_ARCHITECTURES
+        band = float(params["sign_band"]) if temporal else 0.0
         self.continuous_sign = band > 0
         train = _to_hemisphere(train, self.hemisphere, band)
         val = None if val is None else _to_hemisphere(val, self.hemisphere, band)
@@ -444,7 +485,8 @@ class TrainingJob:
 
         self._import_tf(spec.seed)
         batch_size = spec.batch_size or architectures.DEFAULT_BATCH[spec.architecture]
-        if spec.architecture == "temporal":
+        self.mix = training_mix(self.noise, params) if spec.architecture == "denoiser" else None
+        if temporal:
             self.batches: FrameBatches | WindowBatches = WindowBatches(
                 train.poses,
                 train.clip_ranges(),
@@ -455,13 +497,15 @@ class TrainingJob:
                 spec.seed,
                 self.hemisphere,
                 self.continuous_sign,
+                self.mix,
+                float(params.get("sign_flip", 0.0)),
             )
         else:
             self.batches = FrameBatches(train.poses, batch_size, self.noise, spec.seed, self.hemisphere)
         if self.batches.steps < 1:
             raise MocapError("not enough training data for one batch", path=spec.inputs[0])
         self.validation = validation_arrays(
-            val, spec.architecture, params, self.noise, spec.seed, self.hemisphere, self.continuous_sign
+            val, spec.architecture, params, self.noise, spec.seed, self.hemisphere, self.continuous_sign, self.mix
         )
 
         if saved is not None:
@@ -734,8 +778,8 @@ class TrainingJob:
             if norm is None
             else {"mean": norm["mean"], "std": norm["std"], "std_floor": norm["std_floor"]},
             "hemisphere": [[float(v) for v in q] for q in self.hemisphere],
-            "window": int(params["window"]) if spec.architecture == "temporal" else None,
-            "hop": int(params["window"]) // 2 if spec.architecture == "temporal" else None,
+            "window": int(params["window"]) if spec.architecture in modelfile.TEMPORAL_ARCHITECTURES else None,
+            "hop": int(params["window"]) // 2 if spec.architecture in modelfile.TEMPORAL_ARCHITECTURES else None,
             "latent_per_frame": compression["latent_per_frame"],
             "latent_dtype": params["latent_dtype"],
             "bits_per_frame": compression["bits_per_frame"],
@@ -752,7 +796,9 @@ class TrainingJob:
                 "best_epoch": st.best_epoch,
                 "stopped_early": st.stopped_early,
                 "restored_best": bool(params["early_stopping"] and self.best_weights is not None),
-                "noise": {"sigma": list(self.noise), "model": "gaussian per quaternion component, renormalised, w>=0"},
+                "noise": {"sigma": list(self.noise), "model": "gaussian per quaternion component, renormalised, w>=0"}
+                if self.mix is None
+                else {"sigma": list(self.noise), "model": "corruption.TrainingMix", "mix": self.mix.to_dict()},
                 "seed": spec.seed,
                 "batch_size": self.batches.batch_size,
                 "steps_per_epoch": self.batches.steps,
