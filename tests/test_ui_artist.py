@@ -180,3 +180,81 @@ def test_hover_readout_never_outlives_its_clip_or_unit(qtbot, tmp_path) -> None:
         assert "1983" not in view.readout.text()
     finally:
         panel.shutdown()
+
+
+def clip_with_still_joints(frames: int = 240, still: tuple[str, ...] = ("LHipJoint", "RHipJoint")):  # type: ignore[no-untyped-def]
+    clip = synth.smooth_clip(frames)
+    rotations = clip.joint_rotations.copy()
+    names = clip.skeleton.names[1:]
+    for name in still:
+        rotations[:, names.index(name)] = rotations[0, names.index(name)]
+    return clip.with_joint_rotations(rotations)
+
+
+def test_error_plots_are_readable(qtbot, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Item 5: worst joints first, distinct limb colours, still joints aside, sortable means, shared scale."""
+    from maya_tool.ui import style
+
+    clip = clip_with_still_joints()
+    panel = make_panel(qtbot, tmp_path)
+    try:
+        view = panel.error_view
+        panel.controller.set_clip(clip)
+        panel.tabs.setFocus()
+        qtbot.keyClick(panel.tabs, key(3), Qt.KeyboardModifier.ControlModifier)
+        idle(qtbot, panel)
+        means = panel.controller.evaluation.means("angle")
+        names = view.joint_names
+        moving = [j for j, n in enumerate(names) if n not in ("LHipJoint", "RHipJoint")]
+        worst = {names[j] for j in sorted(moving, key=lambda j: -means[j])[:5]}
+        assert set(view.shown_curves()) == worst
+        assert set(view.still_joints) == {"LHipJoint", "RHipJoint"}
+        items = [view.joint_list.topLevelItem(i) for i in range(view.joint_list.topLevelItemCount())]
+        assert [i.text(0) for i in items[-2:]] == ["LHipJoint (still)", "RHipJoint (still)"]
+        assert all(i.checkState(0) == Qt.CheckState.Unchecked for i in items[-2:])
+        assert "LHipJoint" not in view.row_names() and len(view.row_names()) == 28
+        assert view.bar_axis.names == view.row_names() == view.joint_axis.names
+        assert len(view.bar_heights()) == 28
+
+        # Joint colours: no two alike, left and right apart.
+        colours = dict(zip(names, style.joint_colors(len(names), names, [p - 1 for p in clip.skeleton.parents[1:]])))
+        assert min(style.colour_distance(colours[a], colours[b]) for a in names for b in names if a < b) > 10
+        for joint in ("UpLeg", "Leg", "Foot", "Arm", "ForeArm", "Hand"):
+            assert style.colour_distance(colours["Left" + joint], colours["Right" + joint]) > 30
+
+        # Select a joint in the list: its curve joins the worst five.
+        other = next(n for n in names if n not in worst and n not in view.still_joints)
+        item = view._items[other]
+        rect = view.joint_list.visualItemRect(item)
+        qtbot.mouseClick(view.joint_list.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+        assert panel.controller.selected_joints == [other]
+        assert set(view.shown_curves()) == worst | {other}
+        view.curves_choice.setFocus()
+        qtbot.keyClick(view.curves_choice, Qt.Key.Key_Down)
+        assert set(view.shown_curves()) == {names[j] for j in moving}
+
+        # Click the Mean header: sorted by mean (numbers, not text), worst first on the second click.
+        header = view.joint_list.header()
+        pos = QtCore.QPoint(header.sectionViewportPosition(1) + header.sectionSize(1) // 2, header.height() // 2)
+        qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton, pos=pos)
+        values = lambda: [view.joint_list.topLevelItem(i).data(1, Qt.ItemDataRole.UserRole) for i in range(30)]  # noqa: E731
+        first = values()
+        assert first == sorted(first) or first == sorted(first, reverse=True)
+        qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton, pos=pos)
+        assert values() == sorted(first, reverse=first == sorted(first))
+
+        # Untick a joint with its check box: it leaves the heat map and the bars.
+        target = view._items[names[moving[0]]]
+        rect = view.joint_list.visualItemRect(target)
+        qtbot.mouseClick(view.joint_list.viewport(), Qt.MouseButton.LeftButton,
+                         pos=QtCore.QPoint(rect.left() + 10, rect.center().y()))
+        assert names[moving[0]] not in view.row_names() and len(view.bar_heights()) == 27
+        assert view.heat_data().shape[1] == 27
+
+        # One colour scale for every variant.
+        levels = view.heat_levels()
+        panel.noise_spin.setValue(0.15)
+        idle(qtbot, panel)
+        assert view.heat_levels() == levels
+    finally:
+        panel.shutdown()

@@ -39,6 +39,8 @@ UNITS: dict[str, tuple[str, str, str]] = {
 """Error unit -> (FrameErrors attribute, axis label, unit suffix)."""
 
 MAX_PLAYBACK_HZ = 60.0
+COMPLETE_AFTER_MS = 120
+"""Position errors are computed once the controls have rested this long (angles are drawn first)."""
 
 
 @dataclass
@@ -296,6 +298,10 @@ class Controller(QtCore.QObject):
         self._schedule_timer.setSingleShot(True)
         self._schedule_timer.setInterval(0)
         self._schedule_timer.timeout.connect(self._submit_evaluation)
+        self._complete_timer = QtCore.QTimer(self)
+        self._complete_timer.setSingleShot(True)
+        self._complete_timer.setInterval(COMPLETE_AFTER_MS)
+        self._complete_timer.timeout.connect(self._submit_completion)
         self._play_timer = QtCore.QTimer(self)
         self._play_timer.timeout.connect(self._play_tick)
         self._play_clock = QtCore.QElapsedTimer()
@@ -370,7 +376,7 @@ class Controller(QtCore.QObject):
 
     @property
     def busy(self) -> bool:
-        return self.runner.busy or self._schedule_timer.isActive()
+        return self.runner.busy or self._schedule_timer.isActive() or self._complete_timer.isActive()
 
     @property
     def playing(self) -> bool:
@@ -646,6 +652,7 @@ class Controller(QtCore.QObject):
         """Stop playback and background work and let go of the host."""
         self.pause()
         self._schedule_timer.stop()
+        self._complete_timer.stop()
         self.runner.wait(10000)
         self.host.detach()
 
@@ -708,10 +715,20 @@ class Controller(QtCore.QObject):
         self._evaluation = evaluation
         self.evaluationChanged.emit(evaluation)
         if not evaluation.complete:
-            self.runner.submit(
-                "complete", self._complete, self._clip, evaluation, on_done=self._evaluated,
-                on_error=self._evaluation_failed,
-            )
+            # Positions wait until the controls rest: during a drag the cores go to the next angles.
+            self._complete_timer.start()
+
+    def _submit_completion(self) -> None:
+        evaluation = self._evaluation
+        if evaluation is None or evaluation.complete or self._clip is None:
+            return
+        if self.runner.running("evaluate") or self._schedule_timer.isActive():
+            self._complete_timer.start()
+            return
+        self.runner.submit(
+            "complete", self._complete, self._clip, evaluation, on_done=self._evaluated,
+            on_error=self._evaluation_failed,
+        )
 
     def _evaluation_failed(self, exc: BaseException) -> None:
         self._evaluation = None

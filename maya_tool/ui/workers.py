@@ -81,6 +81,10 @@ class TaskRunner(QtCore.QObject):
     def busy(self) -> bool:
         return bool(self._running or self._pending)
 
+    def running(self, key: str) -> bool:
+        """Whether a task of ``key`` runs or waits."""
+        return key in self._running or key in self._pending
+
     def submit(
         self,
         key: str,
