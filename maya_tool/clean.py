@@ -418,9 +418,10 @@ def clean_clip(clip: Clip, model: CleaningModel, options: CleanOptions | None = 
     per_frame = frame_weights(frames, options.strength, options.frames, int(options.ramp_frames))
     weights = per_frame[:, None] * selected[None, :].astype(np.float64)
 
+    model_fps = _model_fps(model, clip)
     output = clip.rotations.copy()
     if frames and per_frame.any() and selected.any():
-        predicted = np.asarray(model.reconstruct(model_rotations(clip, model, mapping)), dtype=np.float64)
+        predicted = _predict(model, clip, mapping, model_fps)
         expected = (frames, len(model_names) - 1, 4)
         if predicted.shape != expected:
             raise ModelMismatchError(f"model {model.name!r} returned shape {predicted.shape}, expected {expected}")
@@ -448,10 +449,43 @@ def clean_clip(clip: Clip, model: CleaningModel, options: CleanOptions | None = 
         "model": model.name,
         "options": options.to_dict(),
         "root_mode": options.root,
+        "model_fps": model_fps,
         "unmapped_clip_joints": [n for n, m in zip(names[1:], mapping[1:]) if m is None],
         "missing_model_joints": [model_names[m] for m in range(1, len(model_names)) if m not in set(mapping)],
     })
     return CleanResult(clip=cleaned, report=report, weights=weights, model_output=output)
+
+
+def _model_fps(model: Any, clip: Clip) -> float | None:
+    """The rate the model was trained at when it differs from the clip's (None: run at the clip's rate)."""
+    meta = getattr(model, "meta", None)
+    fps = meta.get("fps") if isinstance(meta, Mapping) else None
+    try:
+        value = float(fps) if fps is not None else None
+    except (TypeError, ValueError):
+        return None
+    if value is None or not value > 0 or abs(value - clip.fps) < 1e-6 * value:
+        return None
+    return value
+
+
+def _predict(model: CleaningModel, clip: Clip, mapping: Sequence[int | None], model_fps: float | None) -> FloatArray:
+    """The model's output at the clip's frames: at the model's own rate when it has one (a temporal model
+    trained at 120 fps sees a 30 fps take at 120 fps), slerped back to the clip's frames."""
+    rots = model_rotations(clip, model, mapping)
+    if model_fps is None or clip.num_frames < 2:
+        return np.asarray(model.reconstruct(rots), dtype=np.float64)
+    times = np.arange(clip.num_frames) / clip.fps
+    fine = np.arange(0.0, times[-1] + 0.5 / model_fps, 1.0 / model_fps)
+    src = fine * clip.fps
+    lo = np.clip(np.floor(src).astype(int), 0, clip.num_frames - 1)
+    hi = np.clip(lo + 1, 0, clip.num_frames - 1)
+    upsampled = quat.slerp(rots[lo], rots[hi], (src - lo)[:, None])
+    out = np.asarray(model.reconstruct(upsampled), dtype=np.float64)
+    back = times * model_fps
+    lo = np.clip(np.floor(back).astype(int), 0, len(out) - 1)
+    hi = np.clip(lo + 1, 0, len(out) - 1)
+    return quat.positive_w(quat.slerp(out[lo], out[hi], (back - lo)[:, None]))
 
 
 def _keep_feet_planted(original: Clip, cleaned: Clip, weights: FloatArray,

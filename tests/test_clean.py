@@ -176,3 +176,25 @@ def test_change_curves_show_change_jitter_and_sliding() -> None:
     # A rotation turning at a constant rate has no jitter.
     steady = quat.from_axis_angle(np.array([0.0, 0.0, 1.0]), np.linspace(0, 3, 50))[:, None]
     assert np.allclose(jitter(steady, 120.0), 0.0, atol=1e-6)
+
+
+def test_a_take_at_another_rate_is_cleaned_at_the_models_rate(untrained) -> None:  # type: ignore[no-untyped-def]
+    class Rated(FilterModel):
+        meta = {"fps": 120.0}
+
+    fast = synth.smooth_clip(frames=240, fps=120.0, seed=4)
+    slow = fast.resample(30.0)
+    seen: list[int] = []
+
+    class Spy(Rated):
+        def reconstruct(self, rots):  # type: ignore[no-untyped-def]
+            seen.append(len(rots))
+            return super().reconstruct(rots)
+
+    result = clean_clip(slow, Spy(), _options())
+    assert seen == [4 * (slow.num_frames - 1) + 1] and result.report["model_fps"] == 120.0
+    assert result.clip.num_frames == slow.num_frames
+    at_120 = clean_clip(fast, Rated(), _options()).clip
+    diff = np.degrees(quat.geodesic_angle(result.clip.rotations, at_120.rotations[::4]))
+    assert diff.mean() < 0.5
+    assert clean_clip(fast, Rated(), _options()).report["model_fps"] is None
