@@ -258,3 +258,155 @@ def test_error_plots_are_readable(qtbot, tmp_path) -> None:  # type: ignore[no-u
         assert view.heat_levels() == levels
     finally:
         panel.shutdown()
+
+
+def test_empty_states_say_what_to_do(qtbot, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Item 8: before a clip, in original mode, and an empty loss plot."""
+    panel = make_panel(qtbot, tmp_path)
+    try:
+        view = panel.error_view
+        assert view.stack.currentWidget() is view.empty and "Open" in view.empty.text()
+        assert panel.skeleton_view.stack.currentWidget() is panel.skeleton_view.empty
+        assert "No job yet" in panel.jobs_view.loss_empty.toPlainText()
+        panel.controller.set_clip(synth.smooth_clip(100))
+        idle(qtbot, panel)
+        assert view.stack.currentWidget() is view.empty and "Original mode" in view.empty.text()
+        assert panel.skeleton_view.stack.currentIndex() == 1
+        panel.tabs.setFocus()
+        qtbot.keyClick(panel.tabs, key(3), Qt.KeyboardModifier.ControlModifier)
+        idle(qtbot, panel)
+        assert view.stack.currentWidget() is view.splitter
+    finally:
+        panel.shutdown()
+
+
+def test_zoom_has_a_way_back_and_refits(qtbot, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Item 6: F, the Frame all button and a double-click frame the clip; a new clip is framed."""
+    panel = make_panel(qtbot, tmp_path)
+    try:
+        view = panel.error_view
+        panel.controller.set_clip(synth.smooth_clip(400))
+        panel.mode_combo.setCurrentText("noisy")
+        idle(qtbot, panel)
+        full = view.x_range()
+        assert full[0] <= 0 and full[1] >= 399
+        for way_back in ("key", "button", "double-click"):
+            view.curves_widget.getPlotItem().setXRange(100, 120, padding=0)
+            assert view.x_range()[1] < 150
+            if way_back == "key":
+                view.curves_widget.setFocus()
+                qtbot.keyClick(view.curves_widget, Qt.Key.Key_F)
+            elif way_back == "button":
+                qtbot.mouseClick(view.frame_button, Qt.MouseButton.LeftButton)
+            else:
+                qtbot.mouseDClick(view.curves_widget.viewport(), Qt.MouseButton.LeftButton)
+            assert view.x_range()[0] <= 0 and view.x_range()[1] >= 399, way_back
+        view.curves_widget.getPlotItem().setXRange(10, 20, padding=0)
+        panel.controller.set_clip(synth.smooth_clip(900, seed=3))
+        idle(qtbot, panel)
+        assert view.x_range()[1] >= 899
+    finally:
+        panel.shutdown()
+
+
+def test_selected_joints_show_their_rotation_curves(qtbot, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Item 7: the Graph Editor habit, original against result per channel in X/Y/Z colours."""
+    from maya_tool import quaternion as quat
+    from maya_tool.ui.error_view import AXIS_COLOURS
+
+    clip = synth.smooth_clip(200)
+    panel = make_panel(qtbot, tmp_path)
+    try:
+        view = panel.error_view
+        panel.controller.set_clip(clip)
+        panel.mode_combo.setCurrentText("noisy")
+        idle(qtbot, panel)
+        assert not view.rotation_widget.isVisible()
+        name = view.joint_names[4]
+        rect = view.joint_list.visualItemRect(view._items[name])
+        qtbot.mouseClick(view.joint_list.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+        assert view.rotation_widget.isVisible()
+        curves = view.rotation_curves()
+        assert sorted(curves) == [f"{name} X", f"{name} Y", f"{name} Z"]
+        j = clip.skeleton.index(name)
+        order = clip.skeleton.rotation_order(j)
+        expected = quat.to_euler(clip.rotations[:, j], order)
+        axis = order.index("X")
+        original, result = curves[f"{name} X"]
+        np.testing.assert_allclose(np.radians(original), np.unwrap(np.radians(expected[:, axis])), atol=1e-9)
+        assert not np.allclose(original, result)
+        pens = [item.opts["pen"].color().getRgb()[:3] for item in view._rotation_items[1::2]]
+        assert pens == list(AXIS_COLOURS)
+    finally:
+        panel.shutdown()
+
+
+def test_noise_control_scale_and_words(qtbot, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Item 12: 0-0.1 gets most of the slider; the value is said in degrees of jitter."""
+    panel = make_panel(qtbot, tmp_path)
+    try:
+        panel.controller.set_clip(synth.smooth_clip(300))
+        spin, slider = panel.noise_spin, panel.noise_slider
+        spin.setFocus()
+        spin.selectAll()
+        qtbot.keyClicks(spin, "0.050")
+        qtbot.keyClick(spin, Qt.Key.Key_Return)
+        assert abs(panel.controller.noise - 0.05) < 1e-9
+        assert "9.1° of jitter" in panel.noise_words.text()
+        slider.setFocus()
+        spin.setValue(0.0)
+        assert slider.value() == 0 and "no jitter" in panel.noise_words.text()
+        for _ in range(10):
+            qtbot.keyClick(slider, Qt.Key.Key_PageUp)
+        assert abs(panel.controller.noise - 0.1) < 1e-9
+        assert slider.value() >= 0.75 * slider.maximum(), "three quarters of the slider are 0-0.1"
+        for _ in range(9):
+            qtbot.keyClick(slider, Qt.Key.Key_PageDown)  # back to one page: 0.01, a light capture jitter
+        assert abs(panel.controller.noise - 0.01) < 1e-9
+        panel.mode_combo.setCurrentText("noisy")
+        idle(qtbot, panel)
+        measured = panel.controller.evaluation.means("angle").mean()
+        assert abs(measured - float(panel.noise_words.text().split()[1].rstrip("°"))) < 0.3
+        panel.noise_type_combo.setCurrentText("pops")
+        assert "spikes" in panel.noise_words.text() and not slider.isEnabled()
+    finally:
+        panel.shutdown()
+
+
+def test_skeleton_views_follow_the_character(qtbot, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Item 9: Front faces the character whatever its world heading; orbit; floor at the feet; left/right apart."""
+    from maya_tool import quaternion as quat
+    from maya_tool.clip import Clip
+    from maya_tool.ui import style
+
+    clip = synth.smooth_clip(120)
+    turn = quat.from_axis_angle(np.array([0.0, 1.0, 0.0]), np.radians(90.0))
+    rotations = clip.rotations.copy()
+    rotations[:, 0] = quat.multiply(turn, rotations[:, 0])
+    turned = Clip(clip.skeleton, clip.fps, clip.root_positions, rotations, dict(clip.source))
+    views = {}
+    panel = make_panel(qtbot, tmp_path)
+    try:
+        panel.tabs.setCurrentIndex(1)
+        skel = panel.skeleton_view
+        for label, c in (("ahead", clip), ("turned", turned)):
+            panel.controller.set_clip(c)
+            idle(qtbot, panel)
+            front = skel.projections[0].joints
+            views[label] = np.stack([front.data["x"], front.data["y"]], axis=1)
+        np.testing.assert_allclose(views["ahead"], views["turned"], atol=1e-6)
+        before = skel.projections[0].joints.data["x"].copy()
+        skel.orbit.setFocus()
+        qtbot.keyClick(skel.orbit, Qt.Key.Key_PageUp)
+        assert not np.allclose(skel.projections[0].joints.data["x"], before)
+        assert "follows the root" in skel.caption.text()
+        from maya_tool import kinematics
+
+        feet = kinematics.forward_kinematics(turned)[..., 1].min(axis=1)
+        assert abs(skel.projections[0].floor.value() - np.percentile(feet, 5)) < 1e-6
+        colours = [b.opts["pen"].color() for b in skel.projections[0].bones]
+        names = turned.skeleton.names[1:]
+        left, right = colours[names.index("LeftUpLeg")], colours[names.index("RightUpLeg")]
+        assert style.colour_distance(left, right) > 30
+    finally:
+        panel.shutdown()

@@ -186,3 +186,34 @@ def test_job_labels_belong_to_the_job_shown(qtbot, tmp_path, fake_python, clips,
         qtbot.waitUntil(lambda: view.progress.text().startswith("failed"), timeout=5000)
     finally:
         panel.shutdown()
+
+
+def test_training_form_remembers_and_explains(qtbot, tmp_path, fake_python) -> None:  # type: ignore[no-untyped-def]
+    """Item 10: best architecture by default, settings remembered, Start with nothing says why under Start."""
+    from maya_tool.models.modelfile import ARCHITECTURES
+
+    panel = make_panel(qtbot, tmp_path, python=fake_python)
+    try:
+        panel.tabs.setCurrentIndex(2)
+        view = panel.jobs_view
+        best = "denoiser" if "denoiser" in ARCHITECTURES else "temporal"
+        assert view.preset.currentText() == best
+        start(qtbot, panel)
+        assert "nothing to train on" in view.form_message.text() and view.form_message.isVisible()
+        assert view.selected_record() is None
+        view.preset.setCurrentText("temporal-high")
+        view.epochs.setValue(17)
+        view.noise.setValue(0.03)
+    finally:
+        panel.shutdown()
+    again = make_panel(qtbot, tmp_path, python=fake_python)
+    try:
+        view = again.jobs_view
+        assert (view.preset.currentText(), view.epochs.value(), abs(view.noise.value() - 0.03) < 1e-9) == (
+            "temporal-high", 17, True)
+        axis = view.loss_plot.getPlotItem().getAxis("bottom")
+        ticks = axis.tickValues(0.5, 3.5, 300)
+        assert ticks and all(float(v).is_integer() for _, values in ticks for v in values)
+        assert [name for _, name in [(i, l.text) for i, l in view.legend.items]] == []
+    finally:
+        again.shutdown()

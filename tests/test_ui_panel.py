@@ -101,8 +101,8 @@ def test_controls_are_linked_and_reach_the_host(qtbot, tmp_path) -> None:  # typ
     try:
         panel.controller.set_clip(synth.smooth_clip(100), path=None)
         panel.noise_spin.setValue(0.2)
-        assert panel.noise_slider.value() == 200
-        panel.noise_slider.setValue(50)
+        assert panel.noise_slider.value() == 812
+        panel.noise_slider.setValue(375)
         assert abs(panel.noise_spin.value() - 0.05) < 1e-9 and abs(panel.controller.noise - 0.05) < 1e-9
         panel.mode_combo.setCurrentText("encoded")
         assert panel.controller.encode is True and host.read_attribute("encode") is True
@@ -114,7 +114,7 @@ def test_controls_are_linked_and_reach_the_host(qtbot, tmp_path) -> None:  # typ
         host.set_attribute_externally("mode", "original")
         host.set_attribute_externally("noise", 0.3)
         assert panel.mode_combo.currentText() == "original"
-        assert panel.noise_slider.value() == 300 and abs(panel.noise_spin.value() - 0.3) < 1e-9
+        assert panel.noise_slider.value() == 875 and abs(panel.noise_spin.value() - 0.3) < 1e-9
         idle(qtbot, panel)
     finally:
         panel.shutdown()

@@ -63,7 +63,21 @@ PRESETS: dict[str, tuple[str, dict[str, Any]]] = {
 }
 """Architecture presets offered in the form: preset -> (architecture, params)."""
 
+
+def _add_denoiser_preset() -> None:
+    """Offer ``denoiser`` once the model files know the architecture (it cleans takes; no bottleneck)."""
+    from ..models.modelfile import ARCHITECTURES
+
+    if "denoiser" in ARCHITECTURES:
+        PRESETS["denoiser"] = ("denoiser", {})
+
+
+_add_denoiser_preset()
+BEST_PRESET = "denoiser" if "denoiser" in PRESETS else "temporal"
+"""The form's default: the best architecture available, never the tutorial's ``pose``."""
+
 PRESET_HELP = {
+    "denoiser": "Cleaner for real takes: whole poses over +-1 s, no bottleneck, trained on noise, pops and gaps",
     "pose": "Per-frame 120-60-30-60-120 autoencoder (the tutorial's), 4:1",
     "sparse": "Overcomplete per-frame autoencoder with an L1 penalty",
     "temporal": "Convolutional autoencoder over 64-frame windows, 4:1",

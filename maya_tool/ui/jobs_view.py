@@ -25,7 +25,7 @@ from ..jobs import JobRecord
 from . import style
 from .controller import Controller, error_text
 from ..jobs import latest_run as jobs_latest_events, parse_time
-from .jobrunner import PRESET_HELP, PRESETS, JobRunner, can_resume, make_spec
+from .jobrunner import BEST_PRESET, PRESET_HELP, PRESETS, JobRunner, can_resume, make_spec
 from .qt import QtCore, QtWidgets, Qt, Signal, exec_
 from .settings import Settings
 
@@ -249,6 +249,11 @@ class JobsView(QtWidgets.QWidget):
         buttons.addWidget(self.cancel_button)
         buttons.addWidget(self.resume_button)
         form_layout.addLayout(buttons)
+        self.form_message = QtWidgets.QLabel("")
+        self.form_message.setObjectName("formMessage")
+        self.form_message.setWordWrap(True)
+        self.form_message.setStyleSheet("color: #ff8a80")
+        form_layout.addWidget(self.form_message)
         form_box.setMinimumWidth(300)
         splitter.addWidget(form_box)
 
@@ -331,9 +336,38 @@ class JobsView(QtWidgets.QWidget):
         splitter.setStretchFactor(1, 1)
         for button in self.findChildren(QtWidgets.QPushButton):
             button.setAutoDefault(True)  # Enter clicks the focused button, as in a dialog
+        self._restore_form()
         self._preset_changed()
         self._update_buttons()
         self._plot_losses([])
+        for widget in (self.preset, self.epochs, self.noise, self.batch_size):
+            signal = widget.currentIndexChanged if widget is self.preset else widget.valueChanged
+            signal.connect(lambda *_: self._save_form())
+        self.output_dir.editingFinished.connect(self._save_form)
+        self.sparsity.editingFinished.connect(self._save_form)
+
+    FORM_KEY = "job_form"
+
+    def _restore_form(self) -> None:
+        """The form as the artist left it; the best architecture the first time, never ``pose``."""
+        saved = self.settings.get(self.FORM_KEY, {}) or {}
+        saved = saved if isinstance(saved, dict) else {}
+        preset = saved.get("preset", BEST_PRESET)
+        self.preset.setCurrentText(preset if preset in PRESETS else BEST_PRESET)
+        for key, widget in (("epochs", self.epochs), ("batch_size", self.batch_size)):
+            if isinstance(saved.get(key), int):
+                widget.setValue(saved[key])
+        if isinstance(saved.get("noise"), (int, float)):
+            self.noise.setValue(float(saved["noise"]))
+        self.output_dir.setText(str(saved.get("output_dir", "") or ""))
+        self.sparsity.setText(str(saved.get("sparsity", "") or ""))
+
+    def _save_form(self) -> None:
+        self.settings.set(self.FORM_KEY, {
+            "preset": self.preset.currentText(), "epochs": self.epochs.value(), "noise": self.noise.value(),
+            "batch_size": self.batch_size.value(), "output_dir": self.output_dir.text().strip(),
+            "sparsity": self.sparsity.text().strip(),
+        })
 
     # ------------------------------------------------------------------ form
     def add_input(self, path: os.PathLike[str] | str) -> None:
@@ -429,7 +463,9 @@ class JobsView(QtWidgets.QWidget):
                 raise MocapError(f"sparsity must be a number such as 1e-6, got {text!r}") from None
         inputs = self.input_paths()
         if not inputs:
-            raise MocapError("add training clips or folders first (or 'Current clip')")
+            raise MocapError(
+                "nothing to train on: add clips or folders to the list above (Current clip, Files..., Folder...)"
+            )
         return make_spec(
             self.name.text().strip(),
             inputs,
@@ -508,8 +544,14 @@ class JobsView(QtWidgets.QWidget):
                     self._suggested = unique
             record = self.runner.submit(spec, ray_address=self.cluster_address())
         except (MocapError, ValueError, OSError) as exc:
+            # Said where the artist looks (under Start), and on the status line.
+            self.form_message.setText(error_text(exc))
+            if not self.input_paths():
+                self.inputs.setFocus()
             self.controller.message.emit(error_text(exc), "error")
             return None
+        self.form_message.setText("")
+        self._save_form()
         self._follow_running = True
         self.show_job(record.id)
         return record

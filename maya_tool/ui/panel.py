@@ -34,8 +34,64 @@ from .skeleton_view import SkeletonView
 
 MODEL_SUFFIXES = (".json", ".npz", ".keras")
 NOISE_MAX = 0.5
-NOISE_STEPS = 500
-"""Noise slider resolution: 0.001 per step up to :data:`NOISE_MAX`."""
+NOISE_STEPS = 1000
+NOISE_KNEE = (750, 0.1)
+"""Slider step and sigma where its scale bends: the useful range 0-0.1 gets three quarters of the slider
+(0.000133 per step), 0.1-0.5 the last quarter."""
+
+
+def slider_to_sigma(step: int) -> float:
+    """Noise sigma of a slider position (piecewise linear, see :data:`NOISE_KNEE`)."""
+    knee, sigma_knee = NOISE_KNEE
+    step = min(max(int(step), 0), NOISE_STEPS)
+    if step <= knee:
+        return round(step * sigma_knee / knee, 6)
+    return round(sigma_knee + (step - knee) * (NOISE_MAX - sigma_knee) / (NOISE_STEPS - knee), 6)
+
+
+def sigma_to_slider(sigma: float) -> int:
+    """The slider position closest to a sigma (inverse of :func:`slider_to_sigma`)."""
+    knee, sigma_knee = NOISE_KNEE
+    sigma = min(max(float(sigma), 0.0), NOISE_MAX)
+    if sigma <= sigma_knee:
+        return int(round(sigma * knee / sigma_knee))
+    return int(round(knee + (sigma - sigma_knee) * (NOISE_STEPS - knee) / (NOISE_MAX - sigma_knee)))
+
+
+_JITTER_CACHE: dict[float, float] = {}
+
+
+def jitter_degrees(sigma: float) -> float:
+    """About how many degrees a joint turns under Gaussian noise of ``sigma``: the mean angle it adds.
+
+    Measured as the noise module adds it (sigma per component, renormalised)
+    on 4,000 fixed-seed samples, so the words next to the slider match the
+    noisy mode's own mean angle error.
+    """
+    key = round(float(sigma), 6)
+    if key not in _JITTER_CACHE:
+        rng = np.random.default_rng(12345)
+        q = np.zeros((4000, 4))
+        q[:, 3] = 1.0
+        q = q + key * rng.standard_normal(q.shape)
+        q /= np.linalg.norm(q, axis=1, keepdims=True)
+        angle = 2.0 * np.arctan2(np.linalg.norm(q[:, :3], axis=1), np.abs(q[:, 3]))
+        _JITTER_CACHE[key] = float(np.degrees(angle.mean()))
+    return _JITTER_CACHE[key]
+
+
+def describe_noise(noise_type: str, sigma: float) -> str:
+    """The noise setting in words an artist reads."""
+    if noise_type == "pops":
+        return "pops: 10-45° spikes for 1-3 frames, about 1 per joint every 2 s at 120 fps"
+    if noise_type == "gaps":
+        return "gaps: a joint freezes for 5-40 frames, about once per joint every 4 s"
+    if sigma <= 0:
+        text = "no jitter"
+    else:
+        degrees = jitter_degrees(sigma)
+        text = f"about {degrees:.1f}° of jitter per joint" if degrees < 10 else f"about {degrees:.0f}° of jitter per joint"
+    return ("capture: pops, gaps and " + text) if noise_type == "capture" else text
 TABS = ("errors", "skeleton", "jobs")
 MODE_HELP = {
     "original": "the clip as read (nothing to compare: errors are zero)",
@@ -433,18 +489,27 @@ class Panel(QtWidgets.QWidget):
         noise_row = QtWidgets.QHBoxLayout()
         self.noise_slider = QtWidgets.QSlider(Qt.Orientation.Horizontal)
         self.noise_slider.setRange(0, NOISE_STEPS)
-        self.noise_slider.setToolTip("Noise sigma per quaternion component (noisy and denoised modes)")
+        self.noise_slider.setPageStep(75)
+        self.noise_slider.setToolTip(
+            "Noise sigma per quaternion component (noisy and denoised modes); the first three quarters of the "
+            "slider cover 0-0.1, where noise looks like capture jitter"
+        )
         self.noise_spin = QtWidgets.QDoubleSpinBox()
         self.noise_spin.setRange(0.0, NOISE_MAX)
         self.noise_spin.setDecimals(3)
         self.noise_spin.setSingleStep(0.005)
         self.noise_spin.setKeyboardTracking(False)
         self.noise_spin.setToolTip(self.noise_slider.toolTip())
-        self.noise_slider.valueChanged.connect(lambda v: self.controller.set_noise(v * NOISE_MAX / NOISE_STEPS))
+        self.noise_slider.valueChanged.connect(lambda v: self.controller.set_noise(slider_to_sigma(v)))
         self.noise_spin.valueChanged.connect(self.controller.set_noise)
         noise_row.addWidget(self.noise_slider, 1)
         noise_row.addWidget(self.noise_spin)
         form.addRow("Noise:", noise_row)
+        self.noise_words = QtWidgets.QLabel("")
+        self.noise_words.setObjectName("caption")
+        self.noise_words.setWordWrap(True)
+        self.noise_words.setToolTip("What the noise setting does to a joint, in degrees")
+        form.addRow("", self.noise_words)
         self.compare_check = QtWidgets.QCheckBox("Compare with the original")
         self.compare_check.setToolTip("Show the original next to the result (grey in the skeleton view; in Maya a second skeleton)")
         self.compare_check.toggled.connect(self.controller.set_compare)
@@ -652,10 +717,12 @@ class Panel(QtWidgets.QWidget):
             self.mode_combo.blockSignals(True)
             self.mode_combo.setCurrentText(value)
             self.mode_combo.blockSignals(False)
-        elif name == "noise_type" and self.noise_type_combo.currentText() != value:
-            self.noise_type_combo.blockSignals(True)
-            self.noise_type_combo.setCurrentText(value)
-            self.noise_type_combo.blockSignals(False)
+        elif name == "noise_type":
+            if self.noise_type_combo.currentText() != value:
+                self.noise_type_combo.blockSignals(True)
+                self.noise_type_combo.setCurrentText(value)
+                self.noise_type_combo.blockSignals(False)
+            self._show_noise_words()
         elif name == "compare" and self.compare_check.isChecked() != value:
             self.compare_check.blockSignals(True)
             self.compare_check.setChecked(value)
@@ -667,8 +734,8 @@ class Panel(QtWidgets.QWidget):
 
     def _show_noise(self, sigma: float) -> None:
         """Keep slider and spin box on the same value without echoing it back."""
-        step = int(round(sigma * NOISE_STEPS / NOISE_MAX))
-        if self.noise_slider.value() != step and abs(self.noise_slider.value() * NOISE_MAX / NOISE_STEPS - sigma) > 1e-9:
+        step = sigma_to_slider(sigma)
+        if self.noise_slider.value() != step and abs(slider_to_sigma(self.noise_slider.value()) - sigma) > 1e-9:
             self.noise_slider.blockSignals(True)
             self.noise_slider.setValue(step)
             self.noise_slider.blockSignals(False)
@@ -676,6 +743,14 @@ class Panel(QtWidgets.QWidget):
             self.noise_spin.blockSignals(True)
             self.noise_spin.setValue(sigma)
             self.noise_spin.blockSignals(False)
+        self._show_noise_words()
+
+    def _show_noise_words(self) -> None:
+        noise_type = self.controller.noise_type
+        self.noise_words.setText(describe_noise(noise_type, self.controller.noise))
+        uses_sigma = noise_type in ("gaussian", "capture")
+        self.noise_slider.setEnabled(uses_sigma)
+        self.noise_spin.setEnabled(uses_sigma)
 
     def _evaluation_changed(self, evaluation: Evaluation | None) -> None:
         if evaluation is None:

@@ -1,8 +1,12 @@
 """Outside Maya, the viewport: the skeleton from the front and from the side.
 
-Two orthographic 2-D projections (X-Y and Z-Y, Y up as in Maya and BVH) show
-the original in grey under the result in the joints' colours, following the
-root so a walk stays in frame. 2-D pyqtgraph works offscreen and in CI where
+Two orthographic 2-D projections show the original in grey under the result
+in the joints' colours (left limbs blue, right limbs red). They follow the
+character, not the world: the view moves with the root (a walk stays in
+frame; the caption says so) and turns with the character's facing (from its
+hips, smoothed over half a second), so Front always looks at its front and
+Side at its left side; Orbit turns the camera around it. The floor is drawn
+where the feet touch down. 2-D pyqtgraph works offscreen and in CI where
 OpenGL does not. The original's positions come with the clip (forward
 kinematics in the worker); the result is posed for the current frame only
 (:meth:`~maya_tool.ui.controller.Evaluation.positions_at`), and only while the
@@ -18,10 +22,50 @@ import pyqtgraph as pg
 
 from . import style
 from .controller import ClipData, Controller, Evaluation
-from .qt import QtGui, QtWidgets
+from .qt import QtGui, QtWidgets, Qt
 
-VIEWS = (("Front", 0, "X (cm)"), ("Side", 2, "Z (cm)"))
-"""Projection name, horizontal axis index into positions, axis label."""
+VIEWS = (("Front", 0, "character's right - left (cm)"), ("Side", 2, "back - front (cm)"))
+"""Projection name, horizontal axis (0: across the character, 2: along its facing), axis label."""
+FACING_SMOOTH_S = 0.5
+
+
+def _hip_joints(names: list[str]) -> tuple[int, int] | None:
+    """Left and right hip (upper leg) joints by name, for the facing."""
+    from .style import joint_side
+
+    def find(side: str) -> int | None:
+        for key in ("upleg", "thigh", "hip", "femur"):
+            for j, n in enumerate(names):
+                if joint_side(n) == side and key in n.lower() and "joint" not in n.lower():
+                    return j
+        for j, n in enumerate(names):
+            if joint_side(n) == side and "hip" in n.lower():
+                return j
+        return None
+
+    left, right = find("left"), find("right")
+    return (left, right) if left is not None and right is not None else None
+
+
+def facing_angles(positions: np.ndarray, names: list[str], fps: float) -> np.ndarray:
+    """(F,) heading of the character per frame in radians about Y (0: facing +Z), smoothed.
+
+    The character's left is the vector from its right hip to its left hip;
+    facing is that vector turned 90 degrees about up. Without hips, the
+    world axes.
+    """
+    hips = _hip_joints(names)
+    frames = len(positions)
+    if hips is None or frames == 0:
+        return np.zeros(frames)
+    left = positions[:, hips[0]] - positions[:, hips[1]]
+    forward = np.stack([left[:, 2], np.zeros(frames), -left[:, 0]], axis=1)  # left x up
+    forward = -forward
+    window = max(1, int(round(FACING_SMOOTH_S * fps)))
+    kernel = np.ones(window) / window
+    fx = np.convolve(np.pad(forward[:, 0], (window // 2, window - 1 - window // 2), mode="edge"), kernel, "valid")
+    fz = np.convolve(np.pad(forward[:, 2], (window // 2, window - 1 - window // 2), mode="edge"), kernel, "valid")
+    return np.arctan2(fx, fz)
 
 
 class _Projection:
@@ -29,6 +73,7 @@ class _Projection:
 
     def __init__(self, title: str, axis: int, label: str) -> None:
         self.axis = axis
+        self.title = title
         self.widget = pg.PlotWidget(background=style.PLOT_BACKGROUND)
         plot = self.widget.getPlotItem()
         plot.setTitle(title, color=style.FOREGROUND, size="10pt")
@@ -69,15 +114,44 @@ class SkeletonView(QtWidgets.QWidget):
         self._colours: list[Any] = []
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
+        top = QtWidgets.QHBoxLayout()
         self.caption = QtWidgets.QLabel("")
         self.caption.setObjectName("figure")
-        layout.addWidget(self.caption)
-        row = QtWidgets.QHBoxLayout()
-        layout.addLayout(row, 1)
+        self.caption.setWordWrap(True)
+        top.addWidget(self.caption, 1)
+        top.addWidget(QtWidgets.QLabel("Orbit:"))
+        self.orbit = QtWidgets.QSlider(Qt.Orientation.Horizontal)
+        self.orbit.setRange(-180, 180)
+        self.orbit.setValue(0)
+        self.orbit.setMaximumWidth(160)
+        self.orbit.setToolTip("Turn the camera around the character (degrees); double-click the label to reset")
+        self.orbit.valueChanged.connect(lambda *_: self._orbit_changed())
+        top.addWidget(self.orbit)
+        self.orbit_label = QtWidgets.QLabel("0°")
+        self.orbit_label.setMinimumWidth(36)
+        top.addWidget(self.orbit_label)
+        layout.addLayout(top)
+        self.stack = QtWidgets.QStackedWidget()
+        layout.addWidget(self.stack, 1)
+        self.empty = QtWidgets.QLabel(
+            "No clip yet.\nOpen one (Ctrl+O) or drop a BVH, AMC or CSV file on the panel to see the skeleton."
+        )
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty.setWordWrap(True)
+        self.empty.setStyleSheet("color: #9e9e9e; font-size: 13pt; padding: 30px")
+        self.stack.addWidget(self.empty)
+        views = QtWidgets.QWidget()
+        row = QtWidgets.QHBoxLayout(views)
+        row.setContentsMargins(0, 0, 0, 0)
+        self.stack.addWidget(views)
         self.projections = [_Projection(*view) for view in VIEWS]
         for projection in self.projections:
             row.addWidget(projection.widget)
-        self.setToolTip("Grey: the original clip; coloured: the result in the current mode (colours as in the error view)")
+        self._facing = np.zeros(0)
+        self.setToolTip(
+            "Grey: the original clip; coloured: the result in the current mode (left limbs blue, right limbs red, "
+            "as in the error view). The views follow the character's root and facing"
+        )
         controller.clipChanged.connect(self.set_clip)
         controller.evaluationChanged.connect(self.set_evaluation)
         controller.frameChanged.connect(self.set_frame)
@@ -96,21 +170,41 @@ class SkeletonView(QtWidgets.QWidget):
     def _selection_changed(self, names: list[str]) -> None:
         self._draw()
 
+    def _orbit_changed(self) -> None:
+        self.orbit_label.setText(f"{self.orbit.value()}°")
+        self._draw()
+
+    def _turn(self, points: np.ndarray, frame: int) -> np.ndarray:
+        """Positions relative to the root, turned so the character faces +Z (plus the orbit)."""
+        heading = (self._facing[frame] if frame < len(self._facing) else 0.0) + np.radians(self.orbit.value())
+        c, s_ = np.cos(heading), np.sin(heading)
+        out = np.array(points, dtype=np.float64, copy=True)
+        x, z = out[..., 0].copy(), out[..., 2].copy()
+        out[..., 0] = c * x - s_ * z
+        out[..., 2] = s_ * x + c * z
+        return out
+
     def set_clip(self, data: ClipData | None) -> None:
         if data is None:
+            self.stack.setCurrentIndex(0)
             return
+        self.stack.setCurrentIndex(1)
         skeleton = data.clip.skeleton
         self._parents = np.asarray(skeleton.parents)
-        self._colours = style.joint_colors(skeleton.num_bones)
+        bone_parents = [int(p) - 1 if p > 0 else -1 for p in skeleton.parents[1:]]
+        self._colours = style.joint_colors(skeleton.num_bones, list(skeleton.names[1:]), bone_parents)
+        self._facing = facing_angles(data.positions, list(skeleton.names), data.clip.fps)
         relative = data.positions - data.positions[:, :1]
-        low = relative.min(axis=(0, 1))
-        high = relative.max(axis=(0, 1))
-        floor = float(data.positions[..., 1].min())
+        reach = float(np.linalg.norm(relative[..., [0, 2]], axis=-1).max())
+        # The floor where the feet touch down: the lowest joint per frame, at its usual low (robust to a jump).
+        lowest = data.positions[..., 1].min(axis=1)
+        floor = float(np.percentile(lowest, 5)) if len(lowest) else 0.0
+        self._floor = floor
         top = float(data.positions[..., 1].max())
         for projection in self.projections:
             projection.set_bones(skeleton.num_bones, self._colours)
             projection.floor.setValue(floor)
-            half = float(max(abs(low[projection.axis]), abs(high[projection.axis]))) * 1.1 + 5
+            half = reach * 1.1 + 5
             # The aspect is locked: ask for the height and a narrow width, the view widens to fit.
             projection.widget.getPlotItem().setRange(xRange=(-half, half), yRange=(floor - 5, top + 10), padding=0.02)
         self._draw()
@@ -154,9 +248,11 @@ class SkeletonView(QtWidgets.QWidget):
         mode = evaluation.mode if evaluation is not None else "original"
         frame = self.controller.frame
         fps = data.clip.fps
+        original = self._turn(original - original[:1] * np.array([1.0, 0.0, 1.0]), frame)
+        shown = self._turn(shown - data.positions[frame, :1] * np.array([1.0, 0.0, 1.0]), frame)
         for projection in self.projections:
             a = projection.axis
-            centre = original[0, a]
+            centre = 0.0
             if show_original:
                 pairs = np.empty((2 * len(children), 2))
                 pairs[0::2, 0] = original[parents[children], a] - centre
@@ -173,4 +269,7 @@ class SkeletonView(QtWidgets.QWidget):
                 x=shown[children, a] - centre, y=shown[children, 1], brush=brushes, size=sizes
             )
         legend = "grey: original, colours: result" if show_original and result is not None else "showing the result only"
-        self.caption.setText(f"Frame {frame}   {frame / fps:.2f} s   mode: {mode}   ({legend})")
+        self.caption.setText(
+            f"Frame {frame}   {frame / fps:.2f} s   mode: {mode}   ({legend}; view follows the root and facing, "
+            "floor at the feet)"
+        )
