@@ -210,7 +210,8 @@ def test_error_plots_are_readable(qtbot, tmp_path) -> None:  # type: ignore[no-u
         assert set(view.shown_curves()) == worst
         assert set(view.still_joints) == {"LHipJoint", "RHipJoint"}
         items = [view.joint_list.topLevelItem(i) for i in range(view.joint_list.topLevelItemCount())]
-        assert [i.text(0) for i in items[-2:]] == ["LHipJoint (still)", "RHipJoint (still)"]
+        assert [i.text(0) for i in items[-2:]] == ["LHipJoint", "RHipJoint"]
+        assert all(i.font(0).italic() and "never moves" in i.toolTip(0) for i in items[-2:])
         assert all(i.checkState(0) == Qt.CheckState.Unchecked for i in items[-2:])
         assert "LHipJoint" not in view.row_names() and len(view.row_names()) == 28
         assert view.bar_axis.names == view.row_names() == view.joint_axis.names

@@ -269,7 +269,6 @@ class ErrorView(QtWidgets.QWidget):
         rotation.setDownsampling(auto=True, mode="peak")
         rotation.setClipToView(True)
         rotation.setXLink(curves)
-        rotation.addLegend(offset=(-10, 5))
         self.rotation_time_line = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen(style.CURSOR, width=1))
         rotation.addItem(self.rotation_time_line, ignoreBounds=True)
         self._rotation_items: list[pg.PlotDataItem] = []
@@ -294,7 +293,7 @@ class ErrorView(QtWidgets.QWidget):
         self.colormap = pg.colormap.get("inferno")
         self.heat_image.setColorMap(self.colormap)
         self.color_bar = pg.ColorBarItem(
-            values=self._levels["angle"], colorMap=self.colormap, label="deg", interactive=True, width=12
+            values=self._levels["angle"], colorMap=self.colormap, interactive=True, width=12
         )
         self.color_bar.setImageItem(self.heat_image, insert_in=heat)
         self.color_bar.sigLevelsChangeFinished.connect(self._levels_edited)
@@ -306,7 +305,7 @@ class ErrorView(QtWidgets.QWidget):
         bottom.addWidget(self.heat_widget)
 
         self.bar_axis = JointAxis()
-        self.bars_widget = _plot_widget("Mean per joint", "", "Angle error (deg)", axis=self.bar_axis)
+        self.bars_widget = _plot_widget("Mean", "", "mean (deg)", axis=self.bar_axis)
         bars = self.bars_widget.getPlotItem()
         bars.invertY(True)
         bars.setYLink(heat)
@@ -314,6 +313,7 @@ class ErrorView(QtWidgets.QWidget):
         bars.showGrid(x=True, y=False, alpha=style.GRID_ALPHA)
         self.bar_item = pg.BarGraphItem(x0=[], y=[], width=[], height=0.75)
         bars.addItem(self.bar_item)
+        self.bars_widget.setMinimumWidth(190)
         bottom.addWidget(self.bars_widget)
         bottom.setStretchFactor(0, 3)
         bottom.setStretchFactor(1, 1)
@@ -454,14 +454,29 @@ class ErrorView(QtWidgets.QWidget):
                 item.setForeground(0, grey)
                 item.setForeground(1, grey)
                 item.setToolTip(0, f"{name} never moves in this clip (< 0.1°): unticked, its error says nothing")
-                item.setText(0, f"{name} (still)")
+                font = item.font(0)
+                font.setItalic(True)
+                item.setFont(0, font)
             self.joint_list.addTopLevelItem(item)
             self._items[name] = item
         self.joint_list.setSortingEnabled(True)
         self.joint_list.sortByColumn(0, Qt.SortOrder.AscendingOrder)
         self._updating_list = False
+        self._fit_joint_list()
         self._update_rows()
         self._apply_selection(self.controller.selected_joints)
+
+    def _fit_joint_list(self) -> None:
+        """Wide enough for the longest joint name and its mean: names are never cut."""
+        metrics = self.joint_list.fontMetrics()
+        longest = max((metrics.horizontalAdvance(n) for n in self._names), default=60)
+        mean = metrics.horizontalAdvance("000.00 cm") + 12
+        needed = longest + self.joint_list.iconSize().width() + 8 + 22 + 10 + mean
+        needed += self.joint_list.verticalScrollBar().sizeHint().width() + 6
+        self.splitter.widget(0).setMinimumWidth(max(170, needed))
+        sizes = self.splitter.sizes()
+        if sizes and sizes[0] < needed:
+            self.splitter.setSizes([needed, max(sum(sizes) - needed, 100)])
 
     def _update_rows(self) -> None:
         """The heat map and bar rows: the ticked joints, moving ones in skeleton order."""
@@ -517,7 +532,7 @@ class ErrorView(QtWidgets.QWidget):
         self._update_curve_visibility()
         _, label, suffix = UNITS[unit]
         self.curves_widget.getPlotItem().setLabel("left", f"{label} ({suffix})")
-        self.bars_widget.getPlotItem().setLabel("bottom", f"Mean {label.lower()} ({suffix})")
+        self.bars_widget.getPlotItem().setLabel("bottom", f"mean ({suffix})")
         self.curves_widget.getPlotItem().getViewBox().enableAutoRange(axis="y")
         self._update_heat()
         self._update_bars()
@@ -536,7 +551,9 @@ class ErrorView(QtWidgets.QWidget):
         )
         self.heat_image.setRect(QtCore.QRectF(0, 0, max(len(self._data), 1), len(rows)))
         self.color_bar.setLevels(self._levels[unit])
-        self.color_bar.axis.setLabel("°" if unit == "angle" else "cm")
+        self.heat_widget.getPlotItem().setTitle(
+            f"Joints x frames ({'deg' if unit == 'angle' else 'cm'})", color=style.FOREGROUND, size="10pt"
+        )
         heat = self.heat_widget.getPlotItem()
         heat.setLimits(yMin=0, yMax=max(len(rows), 1))
         heat.setYRange(0, max(len(rows), 1), padding=0)
@@ -571,9 +588,9 @@ class ErrorView(QtWidgets.QWidget):
         hidden = len([n for n in self._names if self._visible.get(n, True)]) - shown
         if len(self._data) and hidden > 0 and self.curves_choice.currentIndex() == 0:
             self.curves_widget.getPlotItem().setTitle(
-                f"Error over time: the {shown} worst joints (Curves: all ticked for the other {hidden})",
-                color=style.FOREGROUND, size="10pt",
+                f"Error over time: {shown} worst joints", color=style.FOREGROUND, size="10pt"
             )
+            self.curves_widget.setToolTip(f"{hidden} more ticked joints: Curves > all ticked draws them too")
         else:
             self.curves_widget.getPlotItem().setTitle("Error per joint over time", color=style.FOREGROUND, size="10pt")
         self.curves_note.setText("" if wanted or not len(self._data) else "No joint ticked: tick joints in the list")
@@ -726,8 +743,6 @@ class ErrorView(QtWidgets.QWidget):
         for item in self._rotation_items:
             plot.removeItem(item)
         self._rotation_items = []
-        if plot.legend is not None:
-            plot.legend.clear()
 
     def rotation_curves(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """``"JOINT X"`` -> (original, result) angles in degrees, as drawn."""
@@ -766,7 +781,8 @@ class ErrorView(QtWidgets.QWidget):
                     plot.addItem(item)
                     self._rotation_items.append(item)
         plot.setTitle(
-            f"Rotation of {', '.join(selected)}: X / Y / Z, dashed original, solid {evaluation.mode}",
+            "Rotation: <span style='color:#e65050'>X</span> <span style='color:#5ac85a'>Y</span> "
+            f"<span style='color:#5a8cff'>Z</span>, dashed original, solid {evaluation.mode}",
             color=style.FOREGROUND, size="10pt",
         )
 

@@ -277,7 +277,7 @@ class JobsView(QtWidgets.QWidget):
         progress_layout.addWidget(self.progress)
         self.loss_plot = pg.PlotWidget(background=style.PLOT_BACKGROUND, axisItems={"bottom": EpochAxis("bottom")})
         plot = self.loss_plot.getPlotItem()
-        plot.setTitle("Reconstruction error per epoch (lower is better)", color=style.FOREGROUND, size="10pt")
+        plot.setTitle("Reconstruction error per epoch", color=style.FOREGROUND, size="10pt")
         plot.setLabel("bottom", "Epoch")
         plot.setLabel("left", "Reconstruction error (MSE)")
         plot.setLogMode(y=True)
@@ -312,6 +312,7 @@ class JobsView(QtWidgets.QWidget):
         self.history.setColumnCount(len(HISTORY_COLUMNS))
         self.history.setHeaderLabels(list(HISTORY_COLUMNS))
         self.history.setRootIsDecorated(False)
+        self.history.header().setStretchLastSection(False)
         self.history.setUniformRowHeights(True)
         self.history.setToolTip("Jobs run from any panel; select one to see its losses and log")
         self.history.itemSelectionChanged.connect(self._history_selected)
@@ -600,7 +601,7 @@ class JobsView(QtWidgets.QWidget):
                     record.spec.name,
                     self._preset_label(record),
                     record.state,
-                    (record.started or record.created or "")[:19].replace("T", " "),
+                    (record.started or record.created or "")[5:16].replace("T", " "),
                     _duration(record),
                     self._final_loss(record),
                     model_text,
@@ -613,12 +614,38 @@ class JobsView(QtWidgets.QWidget):
             self.history.addTopLevelItem(item)
             if record.id == selected:
                 item.setSelected(True)
-        for column in range(len(HISTORY_COLUMNS) - 1):
-            self.history.resizeColumnToContents(column)
         self.history.blockSignals(False)
+        self._fit_history()
         if selected is not None:
             self._show_state(selected)
         self._update_buttons()
+
+    OPTIONAL_COLUMNS = ("Duration", "Architecture", "Started", "Loss")
+    """History columns dropped, in this order, when the list is too narrow to show them whole (dock size)."""
+
+    def _fit_history(self) -> None:
+        """Every shown column wide enough for its text; the least needed ones hidden when there is no room."""
+        header = self.history.header()
+        for column in range(len(HISTORY_COLUMNS)):
+            header.setSectionHidden(column, False)
+            self.history.resizeColumnToContents(column)
+            needed = header.fontMetrics().horizontalAdvance(HISTORY_COLUMNS[column]) + 24
+            if header.sectionSize(column) < needed:
+                header.resizeSection(column, needed)
+        available = self.history.viewport().width()
+        for name in self.OPTIONAL_COLUMNS:
+            total = sum(header.sectionSize(c) for c in range(len(HISTORY_COLUMNS)) if not header.isSectionHidden(c))
+            if total <= available:
+                break
+            header.setSectionHidden(HISTORY_COLUMNS.index(name), True)
+
+    def resizeEvent(self, event: Any) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self._fit_history()
+
+    def showEvent(self, event: Any) -> None:  # noqa: N802
+        super().showEvent(event)
+        self._fit_history()
 
     @staticmethod
     def _preset_label(record: JobRecord) -> str:
@@ -734,6 +761,7 @@ class JobsView(QtWidgets.QWidget):
         epoch = int(event.get("epoch") or 0)
         steps = int(event.get("steps") or 0)
         step = int(event.get("step") or 0)
+        self.progress.setRange(0, 100)  # out of the busy "starting" state
         if epochs:
             done = epoch if event["event"] in ("epoch", "checkpoint") else (epoch - 1 + (step / steps if steps else 0))
             self.progress.setValue(int(round(100 * max(0.0, min(done / epochs, 1.0)))))
@@ -769,14 +797,15 @@ class JobsView(QtWidgets.QWidget):
         box = self.loss_plot.getPlotItem().getViewBox()
         box.setXRange(0.5, max(planned, last, 1) + 0.5, padding=0)
         box.enableAutoRange(axis="y")
+        self.loss_plot.getPlotItem().getAxis("left").setStyle(showValues=bool(len(loss)))  # no numbers on no data
         if len(loss):
             self.loss_empty.setText("")
         elif record is None:
-            self.loss_empty.setText("No job yet: add clips on the left and press Start")
+            self.loss_empty.setText("No job yet:\nadd clips on the left, press Start")
         elif record.state in ("queued", "running"):
-            self.loss_empty.setText("No epoch finished yet: the error curve appears after the first epoch")
+            self.loss_empty.setText("No epoch finished yet:\nthe curve starts after epoch 1")
         else:
-            self.loss_empty.setText(f"This job {record.state} before finishing an epoch: no error curve")
+            self.loss_empty.setText(f"This job {record.state}\nbefore finishing an epoch")
         self._place_loss_message()
 
     def _place_loss_message(self, *args: Any) -> None:

@@ -708,7 +708,10 @@ class Panel(QtWidgets.QWidget):
         if model is None:
             self.model_info.setText("<i>No model: the original and noisy modes work without one</i>")
         else:
-            self.model_info.setText(describe_model(dict(getattr(model, "meta", {}) or {})))
+            full = describe_model(dict(getattr(model, "meta", {}) or {}))
+            # Two lines in the box (what it is, its ratio); the rest on hover, so Result stays in view at dock size.
+            self.model_info.setText("<br>".join(full.split("<br>")[:2]))
+            self.model_info.setToolTip(full)
             self.settings.set("model", self.controller.model_path)
 
     # -------------------------------------------------------------- controls
