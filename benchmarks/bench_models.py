@@ -102,14 +102,18 @@ def run(quick: bool) -> list[Row]:
         )
         training = model.meta.get("training") or {}
         if training.get("duration_s"):
+            earlier = training.get("started_from") or {}
+            total = float(training["duration_s"]) + float(earlier.get("duration_s") or 0.0)
+            epochs = int(training.get("epochs_run") or 0) + int(earlier.get("epochs_run") or 0)
             rows.append(
                 Row(
                     f"{name}: training time on this machine kind (2 cores)",
-                    float(training["duration_s"]),
+                    total,
                     "s",
                     None,
                     None,
-                    f"from the sidecar: {training.get('epochs_run')} epochs, {training.get('frames')} frames",
+                    f"from the sidecar: {epochs} epochs, {training.get('frames')} frames"
+                    + (f", including the run it continued ({earlier.get('name')})" if earlier else ""),
                 )
             )
     if not rows:

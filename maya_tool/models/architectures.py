@@ -119,6 +119,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "capture_sigma": [0.0, 0.03],
         "pop_rate": [0.0, 0.01],
         "gap_rate": [0.0, 0.004],
+        "init": None,
     },
 }
 """Default parameters per architecture; a job's ``params`` override them."""

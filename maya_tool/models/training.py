@@ -517,6 +517,8 @@ class TrainingJob:
             )
             if spec.architecture == "temporal" and params["design"] == "codec":
                 self._init_codec(train.poses)
+            if params.get("init"):
+                self._init_from(str(params["init"]))
             architectures.compile_model(self.model, params, spec.epochs * self.batches.steps)
         self.cancel.immediate = False
         if self.cancel.requested:
@@ -533,6 +535,28 @@ class TrainingJob:
         centre, basis = architectures.pca(poses, int(self.params["latent_channels"]), norm)
         weights = architectures.codec_weights(self.params, self.input_size, centre, basis, norm)
         architectures.set_weights(self.model, weights)
+
+    def _init_from(self, path: str) -> None:
+        """Start from a registered model's weights (a warm restart with a new schedule).
+
+        The model must be of the same architecture and layer list: a longer
+        run continues where a shorter one stopped instead of starting over.
+        """
+        start = runtime.load_model(path, cache=False)
+        network = architectures.network_spec(self.spec.architecture, self.params, self.input_size)
+        if start.architecture != self.spec.architecture or start.meta.get("network") != network:
+            raise MocapError(
+                f"cannot start from model {start.name!r}: its architecture or layers differ from this job's",
+                path=start.path,
+            )
+        architectures.set_weights(self.model, start._weights)
+        before = start.meta.get("training") or {}
+        self.started_from = {
+            "name": start.name,
+            "epochs_run": int(before.get("epochs_run") or 0) + int((before.get("started_from") or {}).get("epochs_run") or 0),
+            "duration_s": float(before.get("duration_s") or 0.0)
+            + float((before.get("started_from") or {}).get("duration_s") or 0.0),
+        }
 
     def _norm_arrays(self) -> tuple[NDArray[np.float32], NDArray[np.float32]] | None:
         if self.normalisation is None:
@@ -805,6 +829,7 @@ class TrainingJob:
                 "losses": {"loss": st.loss, "val_loss": st.val_loss},
                 "duration_s": self._elapsed(),
                 "resumed": st.resumed,
+                "started_from": getattr(self, "started_from", None),
                 "job": self.writer.job,
                 "spec": {**spec.to_dict(), "resume": False},
             },
