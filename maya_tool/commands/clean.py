@@ -70,7 +70,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", required=True, metavar="M", help="model sidecar, npz, or registered name")
     parser.add_argument("--strength", type=float, default=1.0, help="0 (input) to 1 (model output), slerp between")
     parser.add_argument("--joints", nargs="+", metavar="JOINT", help="clean only these joints (default: all the model knows)")
-    parser.add_argument("--frames", metavar="START:STOP", help="clean only clip frames START to STOP-1 (0-based)")
+    parser.add_argument("--frames", metavar="START:STOP", help="clean only clip frames START to STOP-1 (0-based; a BVH T-pose frame is not counted)")
     parser.add_argument("--root", choices=ROOT_MODES, default="keep",
                         help="keep the root, or smooth its translation and rotation (zero-phase low-pass)")
     parser.add_argument("--no-feet", action="store_true", help="do not pin the input's foot contacts after cleaning")
