@@ -42,9 +42,12 @@ def atomic_path(target: os.PathLike[str] | str, suffix: str | None = None) -> It
             os.fsync(handle.fileno())
         os.chmod(tmp, _final_mode(target))
         os.replace(tmp, target)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(OSError):
             tmp.unlink()
+        if isinstance(exc, OSError) and exc.filename is None and exc.errno is not None:
+            # A write that fails (a full disk) names no file; the reader of the message needs it.
+            raise OSError(exc.errno, exc.strerror, os.fspath(target)) from exc
         raise
 
 
@@ -120,3 +123,6 @@ def read_json(path: os.PathLike[str] | str, what: str, missing: str = "") -> Any
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise MocapError(f"invalid JSON: {exc.msg}", path=path, row=exc.lineno, column=exc.colno) from None
+    except RecursionError:
+        raise MocapError(f"{what} nests arrays or objects too deeply to be one (beyond Python's recursion limit)",
+                         path=path) from None

@@ -33,6 +33,7 @@ from .atomic import sha256_file as file_sha256
 from .clip import Clip
 from .errors import MocapError
 from .io import READABLE as MOTION_SUFFIXES
+from .io import check_fps, resample
 from .presets import READER_PRESETS as PRESETS
 from .skeleton import Skeleton
 
@@ -91,9 +92,32 @@ class Dataset:
             return f"clip_starts must rise from 0 to {n}, got {starts.tolist()[:5]}...{starts.tolist()[-2:]}"
         if self.skeleton.names != self.joint_names:
             return "skeleton joint names differ from joint_names"
-        if not self.fps > 0:
+        if not (self.fps > 0 and np.isfinite(self.fps)):
             return f"fps must be positive, got {self.fps}"
-        return ""
+        return self._pose_problem()
+
+    def _pose_problem(self) -> str:
+        """Where the poses are not unit quaternions (NaN, zeros), or ''.
+
+        Training on such poses fails deep in numpy (NaN) or "succeeds" on
+        nothing (all zeros); both are damaged files, said where.
+        """
+        for label, arr in (("root position", self.root_positions), ("root rotation", self.root_rotations)):
+            if not np.isfinite(arr).all():
+                frame = int(np.argwhere(~np.isfinite(arr))[0][0])
+                return f"{label} of frame {frame + 1} is not finite"
+        q = self.poses.reshape(len(self.poses), len(self.joint_names) - 1, 4).astype(np.float64)
+        with np.errstate(invalid="ignore", over="ignore"):
+            bad = ~(np.abs(np.einsum("fjk,fjk->fj", q, q) - 1.0) <= 1e-3)
+        if not bad.any():
+            return ""
+        frame, joint = (int(v) for v in np.argwhere(bad)[0])
+        clip = int(np.searchsorted(self.clip_starts, frame, side="right")) - 1
+        return (
+            f"{int(bad.sum())} joint poses are not unit quaternions; the first: frame {frame + 1} (clip {clip + 1}, "
+            f"its frame {frame - int(self.clip_starts[clip]) + 1}), joint {self.joint_names[joint + 1]!r} = "
+            f"{[float(f'{v:.6g}') for v in q[frame, joint]]}"
+        )
 
     @property
     def num_frames(self) -> int:
@@ -341,8 +365,8 @@ def build_dataset(
     """
     if preset not in PRESETS:
         raise MocapError(f"unknown preset {preset!r}: expected one of {', '.join(PRESETS)}")
-    if fps is not None and not fps > 0:
-        raise MocapError(f"fps must be positive, got {fps}")
+    if fps is not None:
+        fps = check_fps(fps, "fps")
     files = collect_files(paths, subjects)
     clips: list[tuple[Path, Clip]] = []
     for path in _progress(files, progress):
@@ -382,7 +406,7 @@ def dataset_from_clips(
                     f"pass --fps (fps=) to resample every clip to one rate",
                     path=path,
                 )
-            clip = clip.resample(target_fps)
+            clip = resample(clip, target_fps)
         if clip.num_frames == 0:
             raise MocapError("no frames left after reading (and dropping the T-pose frame)", path=path)
         poses.append(clip.pose_features(np.float32))

@@ -9,6 +9,7 @@ kinematics run in one pass.
 from __future__ import annotations
 
 import json
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -72,6 +73,8 @@ class Skeleton:
         count = len(self.names)
         if count == 0:
             raise ValueError("a skeleton needs at least a root joint")
+        if count > MAX_JOINTS:
+            raise ValueError(f"a skeleton of {count} joints: more than the {MAX_JOINTS} accepted")
         for label, arr in (("parents", self.parents), ("offsets", self.offsets), ("rest_rotations", self.rest_rotations)):
             if len(arr) != count:
                 raise ValueError(f"skeleton has {count} joint names but {len(arr)} {label}")
@@ -84,6 +87,11 @@ class Skeleton:
                 raise ValueError(
                     f"joint {j} ({self.names[j]}) has parent {self.parents[j]}: parents must come before children"
                 )
+        for label, arr in (("offsets", self.offsets), ("rest_rotations", self.rest_rotations)):
+            if not np.isfinite(arr).all():
+                raise ValueError(f"skeleton {label} must be finite numbers")
+        if not all(np.isfinite(v).all() for v in self.end_sites.values()):
+            raise ValueError("skeleton end sites must be finite numbers")
         if len(set(self.names)) != count:
             dupes = sorted({n for n in self.names if self.names.count(n) > 1})
             raise ValueError(f"joint names must be unique; repeated: {', '.join(dupes)}")
@@ -148,14 +156,17 @@ class Skeleton:
         joints = data.get("joints")
         if not isinstance(joints, list) or not joints:
             raise MocapError("expected a non-empty \"joints\" list", path=path)
+        if len(joints) > MAX_JOINTS:
+            raise MocapError(f"{len(joints)} joints: more than the {MAX_JOINTS} a skeleton may have", path=path)
+        entries = [_joint_entry(i, j, path) for i, j in enumerate(joints)]
         try:
             skeleton = cls(
-                names=[j["name"] for j in joints],
-                parents=[j["parent"] for j in joints],
-                offsets=[j["offset"] for j in joints],
-                rest_rotations=[j.get("rest_rotation", [0.0, 0.0, 0.0, 1.0]) for j in joints],
-                channels=[list(j.get("channels", [])) for j in joints],
-                end_sites={i: j["end_site"] for i, j in enumerate(joints) if j.get("end_site") is not None},
+                names=[j["name"] for j in entries],
+                parents=[j["parent"] for j in entries],
+                offsets=[j["offset"] for j in entries],
+                rest_rotations=[j["rest_rotation"] for j in entries],
+                channels=[j["channels"] for j in entries],
+                end_sites={i: j["end_site"] for i, j in enumerate(entries) if j["end_site"] is not None},
                 name=str(data.get("name", "")),
             )
         except (KeyError, TypeError, ValueError) as exc:
@@ -170,6 +181,54 @@ class Skeleton:
     def load(cls, path: os.PathLike[str] | str) -> "Skeleton":
         """Read a skeleton JSON written by :meth:`save` (or by hand)."""
         return cls.from_dict(atomic.read_json(path, "skeleton file"), path=path)
+
+
+MAX_JOINTS = 2000
+"""Most joints a skeleton may have (full-body capture with fingers and face is a few hundred)."""
+MAX_LENGTH_CM = 1e7
+"""Largest offset or position accepted, in cm (100 km): beyond it a number is a unit or column mistake."""
+
+
+def _numbers(value: Any, count: int) -> list[float] | None:
+    """``value`` as ``count`` finite numbers (JSON ``true`` is not one), or None."""
+    if not isinstance(value, list) or len(value) != count:
+        return None
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in value):
+        return None
+    return [float(v) for v in value]
+
+
+def _joint_entry(index: int, entry: Any, path: os.PathLike[str] | str | None) -> dict[str, Any]:
+    """One ``joints`` item checked field by field, so a hand edit is refused where it is, not turned into another skeleton."""
+    where = f"joint {index + 1}"
+    if not isinstance(entry, Mapping):
+        raise MocapError(f"{where}: expected an object with \"name\", \"parent\" and \"offset\", found {entry!r}", path=path)
+    name = entry.get("name")
+    if not isinstance(name, str) or not name:
+        raise MocapError(f"{where}: \"name\" must be a non-empty string, found {name!r}", path=path)
+    where = f"joint {index + 1} ({name!r})"
+    parent = entry.get("parent")
+    if type(parent) is not int:  # not bool, not 1.5, not "1"
+        raise MocapError(f"{where}: \"parent\" must be a whole joint index (-1 for the root), found {parent!r}", path=path)
+    offset = _numbers(entry.get("offset"), 3)
+    if offset is None or max(abs(v) for v in offset) > MAX_LENGTH_CM:
+        raise MocapError(f"{where}: \"offset\" must be 3 finite numbers (cm, at most {MAX_LENGTH_CM:g}), "
+                         f"found {entry.get('offset')!r}", path=path)
+    rest = _numbers(entry.get("rest_rotation", [0.0, 0.0, 0.0, 1.0]), 4)
+    if rest is None or abs(math.sqrt(sum(v * v for v in rest)) - 1.0) > 1e-3:
+        raise MocapError(f"{where}: \"rest_rotation\" must be a unit quaternion x, y, z, w, "
+                         f"found {entry.get('rest_rotation')!r}", path=path)
+    channels = entry.get("channels", [])
+    if not isinstance(channels, list) or not all(isinstance(c, str) for c in channels):
+        raise MocapError(f"{where}: \"channels\" must be a list of channel names, found {channels!r}", path=path)
+    end_site = entry.get("end_site")
+    if end_site is not None:
+        end_site = _numbers(end_site, 3)
+        if end_site is None or max(abs(v) for v in end_site) > MAX_LENGTH_CM:
+            raise MocapError(f"{where}: \"end_site\" must be 3 finite numbers (cm), found {entry.get('end_site')!r}",
+                             path=path)
+    return {"name": name, "parent": parent, "offset": offset, "rest_rotation": rest, "channels": list(channels),
+            "end_site": end_site}
 
 
 def sidecar_path(data_path: os.PathLike[str] | str) -> Path:

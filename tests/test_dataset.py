@@ -249,7 +249,7 @@ def test_build_reads_every_file_once(tmp_path: Path, monkeypatch, capsys) -> Non
     assert ds.clip_starts.tolist() == [0, 30, 61] and ds.manifest["preset"] == "cmu" and ds.subjects == ["05"]
     with pytest.raises(MocapError, match="unknown preset"):
         build_dataset([folder], preset="mb")
-    with pytest.raises(MocapError, match="fps must be positive"):
+    with pytest.raises(MocapError, match="fps: 0 fps is outside the frame rates accepted"):
         build_dataset([folder], fps=0)
 
 

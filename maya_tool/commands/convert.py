@@ -61,10 +61,12 @@ def reader_options(args: argparse.Namespace, path: Path) -> dict[str, Any]:
     wrong = [flag for flag in given_reader_flags(args) if flag not in allowed]
     if wrong:
         raise MocapError(f"{', '.join(wrong)} does not apply to {suffix} input", path=path)
-    if args.scale is not None and not args.scale > 0:
-        raise MocapError(f"--scale must be positive, got {args.scale}")
-    if args.input_fps is not None and not args.input_fps > 0:
-        raise MocapError(f"--input-fps must be positive, got {args.input_fps}")
+    from ..io import check_fps, check_scale
+
+    if args.scale is not None:
+        check_scale(args.scale, "--scale")
+    if args.input_fps is not None:
+        check_fps(args.input_fps, "--input-fps")
     options: dict[str, Any] = {}
     if args.preset is not None:
         options["preset"] = args.preset
@@ -100,7 +102,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..io import WRITABLE, write_clip
+    from ..io import WRITABLE, check_fps, check_scale, resample, write_clip
     from ..skeleton import sidecar_path
 
     source, target = Path(args.input), Path(args.output)
@@ -110,16 +112,15 @@ def run(args: argparse.Namespace) -> int:
                          f"{', '.join(WRITABLE)}", path=target)
     if source.exists() and target.exists() and source.resolve() == target.resolve():
         raise MocapError("input and output are the same file", path=target)
-    if args.fps is not None and not args.fps > 0:
-        raise MocapError(f"--fps must be positive, got {args.fps}")
+    if args.fps is not None:
+        check_fps(args.fps, "--fps")
     if args.output_scale is not None:
         if out_suffix != ".bvh":
             raise MocapError("--output-scale applies to BVH output only", path=target)
-        if not args.output_scale > 0:
-            raise MocapError(f"--output-scale must be positive, got {args.output_scale}")
+        check_scale(args.output_scale, "--output-scale")
     clip = read_input(args, source)
     if args.fps is not None:
-        clip = clip.resample(args.fps)
+        clip = resample(clip, args.fps, "--fps")
     options: dict[str, Any] = {}
     if args.output_scale is not None:
         options["scale"] = args.output_scale

@@ -17,6 +17,60 @@ READABLE = (".bvh", ".amc", ".csv")
 WRITABLE = (".bvh", ".csv")
 _UTF8_BOM = b"\xef\xbb\xbf"
 
+MIN_FPS = 0.01
+"""Slowest frame rate accepted (a frame every 100 s): below it a number is no frame rate."""
+MAX_FPS = 10_000.0
+"""Fastest frame rate accepted (optical systems capture at most a few thousand fps)."""
+MAX_FRAMES = 2_000_000
+"""Most frames a clip may have after resampling (4.6 hours at 120 fps, ~2 GB for 31 joints)."""
+MIN_SCALE, MAX_SCALE = 1e-6, 1e6
+"""cm per file unit accepted: from 10 nm to 10 km per unit."""
+
+
+def check_fps(fps: float, what: str, path: os.PathLike[str] | str | None = None, row: int | None = None) -> float:
+    """``fps`` as a float within [:data:`MIN_FPS`, :data:`MAX_FPS`], or a ``MocapError`` naming the bound.
+
+    Args:
+        fps: The rate.
+        what: Where it came from, for the message (``--fps``, ``Frame Time``).
+        path: The file it was read from, if any.
+        row: Its line, if known.
+    """
+    try:
+        value = float(fps)
+    except (TypeError, ValueError, OverflowError):
+        raise MocapError(f"{what}: expected a frame rate, got {fps!r}", path=path, row=row) from None
+    if not MIN_FPS <= value <= MAX_FPS:
+        raise MocapError(
+            f"{what}: {value:g} fps is outside the frame rates accepted ({MIN_FPS:g} to {MAX_FPS:g} fps)",
+            path=path, row=row,
+        )
+    return value
+
+
+def check_scale(scale: float, what: str) -> float:
+    """cm per file unit within [:data:`MIN_SCALE`, :data:`MAX_SCALE`], or a ``MocapError`` naming the bound."""
+    try:
+        value = float(scale)
+    except (TypeError, ValueError, OverflowError):
+        raise MocapError(f"{what}: expected cm per file unit, got {scale!r}") from None
+    if not MIN_SCALE <= value <= MAX_SCALE:
+        raise MocapError(f"{what}: {value:g} cm per unit is outside the scales accepted ({MIN_SCALE:g} to {MAX_SCALE:g})")
+    return value
+
+
+def resample(clip: Clip, fps: float, what: str = "fps") -> Clip:
+    """``clip.resample(fps)`` after checking the rate and the frame count it would make (:data:`MAX_FRAMES`)."""
+    rate = check_fps(fps, what)
+    frames = int(clip.duration * rate) + 1
+    if frames > MAX_FRAMES:
+        raise MocapError(
+            f"{what} {rate:g}: resampling {clip.num_frames} frames at {clip.fps:g} fps would make about {frames} "
+            f"frames, more than the {MAX_FRAMES} a clip may have",
+            path=clip.source.get("path"),
+        )
+    return clip.resample(rate)
+
 
 def read_text(path: os.PathLike[str] | str) -> str:
     """The text of a BVH, ASF or AMC file, whatever tool wrote it.

@@ -42,7 +42,7 @@ from .. import quaternion as quat
 from ..clip import Clip
 from ..errors import MocapError
 from ..skeleton import Skeleton
-from . import read_text
+from . import check_fps, check_scale, read_text
 
 FloatArray = NDArray[np.float64]
 
@@ -452,8 +452,7 @@ def read_asf(path: os.PathLike[str] | str, *, scale: float | None = None, preset
             b.joint = presets.CMU_ASF_TO_BVH.get(b.name, b.name)
     if scale is None:
         scale = presets.CMU_SCALE_CM if resolved == "cmu" else INCH_CM / length_unit
-    if not (math.isfinite(scale) and scale > 0):
-        raise ValueError(f"scale must be a positive number of cm per file unit, got {scale}")
+    scale = check_scale(scale, "scale")
     skeleton = _build_skeleton(bones, parents, root_position, scale, "cmu" if resolved == "cmu" else Path(spath).stem)
     return AsfSkeleton(
         path=spath, skeleton=skeleton, bones=bones, length_unit=length_unit, angle_unit=angle_unit,
@@ -629,8 +628,7 @@ def read_amc_clip(
         skel = asf.rescaled(scale) if scale is not None else asf
     else:
         skel = read_asf(asf if asf is not None else find_asf(spath), scale=scale, preset=preset)
-    if not fps > 0:
-        raise ValueError(f"fps must be positive, got {fps}")
+    fps = check_fps(fps, "fps")
     motion = parse_amc(spath, skel)
     rotations = local_rotations(skel, motion)
     root = skel.bones[0]

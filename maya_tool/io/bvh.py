@@ -41,8 +41,8 @@ from .. import atomic, presets
 from .. import quaternion as quat
 from ..clip import Clip
 from ..errors import MocapError
-from ..skeleton import Skeleton
-from . import read_text
+from ..skeleton import MAX_JOINTS, MAX_LENGTH_CM, Skeleton
+from . import check_fps, check_scale, read_text
 
 FloatArray = NDArray[np.float64]
 
@@ -118,7 +118,7 @@ class BvhData:
         motion = self.motion if motion is None else motion
         frames = len(motion)
         out = quat.identity((frames, len(self.names)))
-        for j, (chans, cols) in enumerate(zip(self.channels, self.channel_columns())):
+        for j, (chans, cols) in enumerate(zip(self.channels, self.channel_columns())):  # columns made once
             rot = [(c[0], col) for c, col in zip(chans, cols) if c.endswith("rotation")]
             if rot:
                 order = "".join(axis for axis, _ in rot)
@@ -203,10 +203,16 @@ def _parse_hierarchy(tokens: _Tokens, data: BvhData) -> None:
     # Iterative descent: (joint index) stack of open joint blocks.
     stack: list[int] = []
 
+    seen: set[str] = set()
+
     def open_joint(keyword: _Token, parent: int) -> None:
         name = tokens.rest_of_line(keyword, "joint name")
-        if name in data.names:
+        if name in seen:
             raise MocapError(f"joint name {name!r} used twice", path=path, row=keyword.row, column=keyword.column)
+        if len(seen) == MAX_JOINTS:
+            raise MocapError(f"more than {MAX_JOINTS} joints: more than a skeleton may have", path=path,
+                             row=keyword.row, column=keyword.column)
+        seen.add(name)
         tokens.expect("{")
         data.names.append(name)
         data.parents.append(parent)
@@ -332,6 +338,7 @@ def _parse_motion(text: str, first_row: int, data: BvhData) -> None:
         frame_time = math.nan
     if not (math.isfinite(frame_time) and frame_time > 0):
         raise MocapError(f"'Frame Time: {time_text}': expected a positive number of seconds", path=path, row=header_rows[1])
+    check_fps(1.0 / frame_time, f"'Frame Time: {time_text}'", path=path, row=header_rows[1])
     data.frame_time = frame_time
     data.frame_time_text = time_text
 
@@ -527,8 +534,7 @@ def to_clip(
             scale = auto_scale(data.names, data.offsets)
         else:
             scale = presets.CMU_SCALE_CM if resolved == "cmu" else 1.0
-    if not (math.isfinite(scale) and scale > 0):
-        raise ValueError(f"scale must be a positive number of cm per file unit, got {scale}")
+    scale = check_scale(scale, "scale")
     if drop_first_frame is None:
         drop_first_frame = resolved == "cmu" and starts_with_tpose(data)
     motion = data.motion
@@ -556,6 +562,7 @@ def to_clip(
             )
         offsets[j] = offsets[j] + moved[0]
     root_positions = (data.offsets[0] + translations[:, 0]) * scale
+    _check_lengths(data, root_positions, offsets * scale, int(drop_first_frame), scale)
     skeleton = Skeleton(
         names=data.names,
         parents=np.asarray(data.parents, dtype=np.int64),
@@ -578,6 +585,28 @@ def to_clip(
             "frame_time": data.frame_time,
         },
     )
+
+
+def _check_lengths(data: BvhData, root_positions: FloatArray, offsets_cm: FloatArray, skipped: int, scale: float) -> None:
+    """Refuse positions and offsets that are no lengths in cm (beyond 100 km, or overflowed by ``scale``)."""
+    with np.errstate(invalid="ignore"):
+        bad_offsets = ~(np.abs(offsets_cm) <= MAX_LENGTH_CM)
+    if bad_offsets.any():
+        j = int(np.argwhere(bad_offsets)[0][0])
+        raise MocapError(
+            f"OFFSET of {data.names[j]!r} is {float(np.max(np.abs(offsets_cm[j]))):.6g} cm at {scale:g} cm per unit: "
+            f"beyond {MAX_LENGTH_CM:g} cm (100 km), not a bone (a wrong unit or scale?)",
+            path=data.path,
+        )
+    with np.errstate(invalid="ignore"):
+        bad = ~(np.abs(root_positions) <= MAX_LENGTH_CM)
+    if bad.any():
+        frame, axis = (int(v) for v in np.argwhere(bad)[0])
+        raise MocapError(
+            f"root position {root_positions[frame, axis]:.6g} cm in frame {frame + skipped + 1} at {scale:g} cm per "
+            f"unit: beyond {MAX_LENGTH_CM:g} cm (100 km), not a position (a wrong unit or scale?)",
+            path=data.path, row=data.motion_row + frame + skipped,
+        )
 
 
 def _full_order(order: str) -> str:
@@ -662,27 +691,32 @@ def _hierarchy_lines(skeleton: Skeleton, offsets: FloatArray, scale: float, prec
     def vec(v: FloatArray) -> str:
         return " ".join(_number(float(x), precision) for x in v)
 
-    children = [skeleton.children(j) for j in range(skeleton.num_joints)]
+    children: list[list[int]] = [[] for _ in range(skeleton.num_joints)]
+    for j in range(1, skeleton.num_joints):
+        children[int(skeleton.parents[j])].append(j)
 
-    def joint(j: int, depth: int) -> Iterator[str]:
+    yield "HIERARCHY"
+    # An explicit stack, not recursion: a hierarchy may be thousands of joints deep.
+    stack: list[tuple[int, int, bool]] = [(0, 0, False)]  # (joint, depth, children done)
+    while stack:
+        j, depth, closing = stack.pop()
         pad = "\t" * depth
+        if closing:
+            if j in skeleton.end_sites or not children[j]:
+                tip = skeleton.end_sites.get(j, _ZERO_TIP) / scale
+                yield f"{pad}\tEnd Site"
+                yield f"{pad}\t{{"
+                yield f"{pad}\t\tOFFSET {vec(tip)}"
+                yield f"{pad}\t}}"
+            yield f"{pad}}}"
+            continue
         yield f"{pad}{'ROOT' if j == 0 else 'JOINT'} {skeleton.names[j]}"
         yield f"{pad}{{"
         yield f"{pad}\tOFFSET {vec(offsets[j])}"
         chans = skeleton.channels[j]
         yield f"{pad}\tCHANNELS {len(chans)}" + "".join(f" {c}" for c in chans)
-        for child in children[j]:
-            yield from joint(child, depth + 1)
-        if j in skeleton.end_sites or not children[j]:
-            tip = skeleton.end_sites.get(j, _ZERO_TIP) / scale
-            yield f"{pad}\tEnd Site"
-            yield f"{pad}\t{{"
-            yield f"{pad}\t\tOFFSET {vec(tip)}"
-            yield f"{pad}\t}}"
-        yield f"{pad}}}"
-
-    yield "HIERARCHY"
-    yield from joint(0, 0)
+        stack.append((j, depth, True))
+        stack.extend((child, depth + 1, False) for child in reversed(children[j]))
 
 
 def _default_write_scale(clip: Clip) -> float:
@@ -727,8 +761,7 @@ def write_bvh(
     spath = os.fspath(path)
     if scale is None:
         scale = _default_write_scale(clip)
-    if not (math.isfinite(scale) and scale > 0):
-        raise ValueError(f"scale must be a positive number of cm per file unit, got {scale}")
+    scale = check_scale(scale, "scale")
     values, offsets = _channel_values(clip, scale, spath)
     lines = list(_hierarchy_lines(clip.skeleton, offsets, scale, precision))
     lines += ["MOTION", f"Frames: {clip.num_frames}", f"Frame Time: {1.0 / clip.fps:.10g}"]

@@ -38,8 +38,8 @@ from .. import atomic
 from ..clip import Clip
 from ..errors import MocapError
 from ..presets import CMU_JOINT_NAMES, CMU_PARENTS
-from ..skeleton import Skeleton, find_sidecar, sidecar_path
-from . import cache
+from ..skeleton import MAX_LENGTH_CM, Skeleton, find_sidecar, sidecar_path
+from . import cache, check_fps
 
 ROOT_CHANNELS = ("root_tx", "root_ty", "root_tz", "root_qx", "root_qy", "root_qz", "root_qw")
 QUAT_SUFFIXES = ("_qx", "_qy", "_qz", "_qw")
@@ -47,6 +47,8 @@ DEFAULT_FPS = 120.0
 """The CMU capture rate, assumed when neither a sidecar nor ``fps=`` gives one."""
 NORM_TOLERANCE = 1e-3
 """How far a quaternion's length may be from 1 before the reader warns."""
+MAX_QUATERNION_LENGTH = 100.0
+"""A quaternion component beyond this is refused rather than normalised: no rounding makes a rotation that long."""
 LAYOUTS = ("auto", "frames", "transposed")
 """``frames``: one row per frame; ``transposed``: one column per frame (the tutorial node's)."""
 
@@ -154,7 +156,7 @@ def read_csv(
     if loaded.sidecar_fps is not None:
         rate, fps_assumed = loaded.sidecar_fps, False
     elif fps is not None:
-        rate, fps_assumed = float(fps), False
+        rate, fps_assumed = check_fps(fps, "fps"), False
     else:
         rate, fps_assumed = DEFAULT_FPS, True
     source: dict[str, Any] = {
@@ -231,7 +233,7 @@ def _read_sidecar(path: Path) -> tuple[Skeleton, float | None]:
         return skeleton, None
     if isinstance(fps, bool) or not isinstance(fps, (int, float)) or not fps > 0:
         raise MocapError(f"\"fps\" must be a positive number, found {fps!r}", path=path)
-    return skeleton, float(fps)
+    return skeleton, check_fps(fps, "\"fps\"", path=path)
 
 
 def _read_table(path: Path, use_cache: bool) -> _Table:
@@ -252,6 +254,7 @@ def _read_table(path: Path, use_cache: bool) -> _Table:
         raise MocapError(f"cannot read the file: {exc.strerror}", path=path) from exc
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
+    _check_text_form(data, path)
     if b"\n" not in data and b"\r" in data:
         data = data.replace(b"\r", b"\n")
     if not data or data.isspace():
@@ -277,6 +280,26 @@ def _read_table(path: Path, use_cache: bool) -> _Table:
     if use_cache:
         cache.store(path, values, stat)
     return _Table(values, header, cached=False)
+
+
+def _check_text_form(data: bytes, path: Path) -> None:
+    """Refuse text a spreadsheet saved another way, saying which way, before parsing says only where.
+
+    UTF-16 (Excel's "Unicode text") puts a NUL beside every character; a
+    ';'-separated file (spreadsheets in locales with a decimal comma) has no
+    commas between its numbers, or commas inside them.
+    """
+    head = data[:4096]
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or head.count(b"\0") > len(head) // 4:
+        raise MocapError("the file is UTF-16 text (a spreadsheet's \"Unicode text\"): save it as CSV UTF-8 "
+                         "(or plain ASCII) with ',' between values", path=path, row=1)
+    lines = head.splitlines()
+    first = next((line for line in lines[1:] + lines[:1] if line.strip()), b"")
+    for separator, name in ((b";", "';'"), (b"\t", "tab")):
+        # Semicolons never belong in our CSV; tabs might pad it, so only when they outnumber commas.
+        if first.count(separator) >= 3 and (separator == b";" or first.count(separator) > first.count(b",")):
+            raise MocapError(f"the rows look {name} separated: save the CSV with ',' between values and '.' "
+                             "as the decimal point", path=path, row=1 + (lines.index(first) if first in lines else 0))
 
 
 def _first_line(path: Path) -> bytes:
@@ -521,7 +544,26 @@ def _normalise_quaternions(
     one pass over the data instead of a copy.
     """
     frames = len(values)
+
+    def place(frame: int, channel: int) -> dict[str, Any]:
+        row, column = (frame + first_row, channel + 1) if layout == "frames" else (channel + 1, frame + 1)
+        return {"path": path, "row": row, "column": column}
+
+    root = np.abs(values[:, :3])
+    if frames and float(root.max()) > MAX_LENGTH_CM:
+        frame, axis = (int(v) for v in np.argwhere(root > MAX_LENGTH_CM)[0])
+        raise MocapError(
+            f"root position {values[frame, axis]:.6g} cm is beyond {MAX_LENGTH_CM:g} cm (100 km): not a position "
+            "(a wrong unit or column?)", **place(frame, axis),
+        )
     q = values[:, 3:].reshape(frames, -1, 4)
+    biggest = np.abs(q).max(axis=-1) if frames else np.zeros((0, q.shape[1]))
+    if frames and float(biggest.max()) > MAX_QUATERNION_LENGTH:
+        frame, joint = (int(v) for v in np.argwhere(biggest > MAX_QUATERNION_LENGTH)[0])
+        raise MocapError(
+            f"quaternion {tuple(float(f'{v:.6g}') for v in q[frame, joint])} is far longer than 1 (a component "
+            f"beyond {MAX_QUATERNION_LENGTH:g}): not a rotation (a wrong column?)", **place(frame, 3 + 4 * joint),
+        )
     squared = np.einsum("fjk,fjk->fj", q, q)
     if frames == 0 or float(np.max(np.abs(squared - 1.0))) <= _PRECISION_SLACK:
         return values, 0
@@ -530,8 +572,8 @@ def _normalise_quaternions(
     count = int(np.count_nonzero(off))
     if count:
         frame, joint = (int(v) for v in np.argwhere(off)[0])
-        channel = 3 + 4 * joint
-        row, column = (frame + first_row, channel + 1) if layout == "frames" else (channel + 1, frame + 1)
+        where = place(frame, 3 + 4 * joint)
+        row, column = where["row"], where["column"]
         warnings.warn(
             f"{path}: {count} quaternion{'s' if count > 1 else ''} not unit length (more than {NORM_TOLERANCE:g} "
             f"off); the first at row {row}, column {column} has length {norms[frame, joint]:.6g}; normalised",
@@ -609,7 +651,8 @@ def write_csv(
     path = Path(path)
     frames = clip.num_frames
     if frames == 0:
-        raise ValueError("cannot write a clip with no frames: the CSV would be unreadable")
+        raise MocapError(f"the clip has no frames ({clip.source.get('path') or 'input'}): a CSV of none would be unreadable",
+                         path=path)
     table = np.concatenate([clip.root_positions, clip.rotations.reshape(frames, -1)], axis=1)
     channels = table.shape[1]
     formats = [_POSITION_FORMAT] * 3 + [_QUATERNION_FORMAT] * (channels - 3)
