@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import re
 import sys
 from typing import Sequence
 
@@ -29,13 +30,19 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+def plain(text: str) -> str:
+    """Docstring text as a terminal shows it: reST roles and literals (``x``, :func:`y`) as plain words."""
+    text = re.sub(r":[a-z]+:`~?([^`]+)`", r"\1", text)
+    return text.replace("``", "")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="mocap-ae", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="mocap-ae", description=plain(__doc__.splitlines()[0]))
     parser.add_argument("--version", action="version", version=f"mocap-ae {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     for name, (module_name, help_text) in COMMANDS.items():
-        command = sub.add_parser(name, help=help_text, description=help_text)
+        command = sub.add_parser(name, help=plain(help_text), description=plain(help_text))
         command.set_defaults(_module=module_name)
         module = _load(module_name)
         if module is not None:
@@ -71,6 +78,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 0
+    except OSError as exc:
+        if exc.strerror is None:
+            raise
+        # A full disk, a read-only or vanished folder: the system's reason and the file, not a traceback.
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"mocap-ae {args.command}: error: {where}{exc.strerror}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":
