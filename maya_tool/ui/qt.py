@@ -10,9 +10,32 @@ both bindings accept and newer PySide6 requires.
 
 from __future__ import annotations
 
+import contextlib
+import io
+import sys
 from typing import Any
 
-from Qt import QtCore, QtGui, QtWidgets  # noqa: F401  (re-exported for the widgets)
+
+def _import_qt_quietly() -> None:
+    """Import Qt.py, dropping its warnings about QtMultimedia only.
+
+    Qt.py imports every submodule it knows and prints an ImportError for each
+    that fails; QtMultimedia needs libpulse, which Maya hosts and CI machines
+    often lack, and nothing here uses it. Other warnings still reach stderr.
+    """
+    if "Qt" in sys.modules:
+        return
+    captured = io.StringIO()
+    with contextlib.redirect_stderr(captured):
+        import Qt  # noqa: F401
+    for line in captured.getvalue().splitlines():
+        if "ImportError(QtMultimedia" not in line:
+            print(line, file=sys.stderr)
+
+
+_import_qt_quietly()
+
+from Qt import QtCore, QtGui, QtWidgets  # noqa: E402, F401  (re-exported for the widgets)
 
 Qt = QtCore.Qt
 Signal = QtCore.Signal
