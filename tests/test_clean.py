@@ -198,3 +198,11 @@ def test_a_take_at_another_rate_is_cleaned_at_the_models_rate(untrained) -> None
     diff = np.degrees(quat.geodesic_angle(result.clip.rotations, at_120.rotations[::4]))
     assert diff.mean() < 0.5
     assert clean_clip(fast, Rated(), _options()).report["model_fps"] is None
+
+
+def test_the_denoiser_architecture_cleans_through_the_same_step(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    model = load_model(architectures.untrained_model_set(tmp_path, "den", "denoiser", list(CMU_JOINT_NAMES), seed=1))
+    clip = synth.smooth_clip(frames=200)
+    full = clean_clip(clip, model, CleanOptions()).clip
+    assert full.num_frames == 200 and np.allclose(np.linalg.norm(full.rotations, axis=-1), 1.0)
+    assert np.array_equal(clean_clip(clip, model, CleanOptions(strength=0.0)).clip.rotations, clip.rotations)
