@@ -36,9 +36,12 @@ def make_panel(qtbot, tmp_path: Path, host: StandaloneHost | None = None, python
     )
     qtbot.addWidget(panel)
     panel.resize(1300, 820)
-    with qtbot.waitActive(panel):
-        panel.show()
-        panel.activateWindow()
+    panel.show()
+    qtbot.waitExposed(panel)
+    panel.activateWindow()
+    panel.raise_()
+    # Shortcuts need the window active; QTest.qWaitForWindowActive can block past its timeout here, so poll.
+    qtbot.waitUntil(panel.isActiveWindow, timeout=5000)
     return panel
 
 

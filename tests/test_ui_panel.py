@@ -260,6 +260,8 @@ def test_models_are_listed_with_their_sidecar(qtbot, tmp_path) -> None:  # type:
         panel.model_combo.activated.emit(index)
         qtbot.waitUntil(lambda: panel.controller.model is not None, timeout=10000)
         info = panel.model_info.text()
+        assert "pca-listed" in info and "ratio 4:1" in info
+        info = panel.model_info.toolTip()  # the whole sidecar description on hover (the box stays short at dock size)
         assert "pca-listed" in info and "ratio 4:1" in info and "960 bits/frame" in info and "1.50°" in info
         panel.model_combo.setCurrentIndex(0)
         panel.model_combo.activated.emit(0)

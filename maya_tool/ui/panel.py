@@ -120,6 +120,21 @@ def list_model_infos(extra_dirs: list[str]) -> list[Any]:
     return modelfile.list_models(dirs)
 
 
+_MASKS: dict[int, tuple[Any, Any]] = {}
+
+
+def _animated_mask(clip: Any) -> Any:
+    """``corruption.animated_mask`` of a clip, computed once per clip (the UI thread asks on every result)."""
+    from ..corruption import animated_mask
+
+    cached = _MASKS.get(id(clip))
+    if cached is None or cached[0] is not clip:
+        _MASKS.clear()
+        cached = (clip, animated_mask(clip.joint_rotations))
+        _MASKS[id(clip)] = cached
+    return cached[1]
+
+
 def animated_mean_angle(evaluation: Evaluation) -> float | None:
     """Mean angle error over the joints that move in the clip (issue 10's headline figure).
 
@@ -131,10 +146,8 @@ def animated_mean_angle(evaluation: Evaluation) -> float | None:
     animated = summary.get("animated")
     if isinstance(animated, dict) and isinstance(animated.get("mean_angle_deg"), (int, float)):
         return float(animated["mean_angle_deg"])
-    from ..corruption import animated_mask
-
     angle = np.asarray(evaluation.errors.angle_deg)
-    mask = animated_mask(evaluation.clip.joint_rotations)
+    mask = _animated_mask(evaluation.clip)
     if angle.size == 0 or not mask.any():
         return None
     return float(angle[:, mask].mean())
