@@ -101,6 +101,15 @@ writer.emit("done", model=str(model), epoch=epochs, epochs=epochs)
 REPO = Path(__file__).resolve().parent.parent
 
 
+@pytest.fixture(autouse=True)
+def _replace_models_without_asking(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests rerun jobs under one name on purpose: answer the name-clash question with Replace.
+
+    The question itself (default: a new name) is driven through its dialog in test_ui_artist_jobs.py.
+    """
+    monkeypatch.setattr(JobsView, "_ask_about_clash", lambda self, name, reason, unique: "overwrite")
+
+
 @pytest.fixture()
 def fake_python(tmp_path: Path) -> str:
     """An executable that the runner uses as "the training Python"."""
@@ -194,7 +203,7 @@ def test_job_from_the_form_to_a_loaded_model(qtbot, tmp_path, fake_python) -> No
         view = panel.jobs_view
         qtbot.mouseClick(view.add_clip_button, Qt.MouseButton.LeftButton)
         assert view.input_paths() == [str(clip_path)]
-        assert view.name.text() == "pose-walk"
+        assert view.name.text() == f"{view.preset.currentText()}-walk" and view.preset.currentText() != "pose"
         view.preset.setCurrentText("temporal")
         assert view.name.text() == "temporal-walk" and not view.sparsity.isEnabled()
         view.preset.setCurrentText("sparse")
