@@ -283,15 +283,24 @@ def write_report(
     if csv not in CSV_MODES:
         raise MocapError(f"unknown csv mode {csv!r}: expected one of {', '.join(CSV_MODES)}")
     summary = evaluation.summary()
-    written = [write_summary(summary, out / "summary.json")]
-    atomic.write_text(out / "table.txt", format_table(summary) + "\n")
-    written.append(out / "table.txt")
+    try:
+        api = _figure_api()
+    except MocapError as exc:
+        api, missing = None, exc
+    written: list[Path] = []
+    # summary.json says the report is complete, so it is written last: a full disk
+    # or a failed plot leaves no summary that describes plots which are not there.
+    if api is not None:
+        if chosen:
+            written.append(_plot_per_joint(evaluation, chosen, out, api))
+            written.append(_plot_variants_over_time(evaluation, chosen, out, api))
+        for variant in curves:
+            written.append(_plot_joint_curves(evaluation, variant, out, max(1, top_joints), api))
     if csv != "none":
         written.append(write_curves_csv(evaluation, out / "curves.csv", chosen, joints=csv == "joints"))
-    api = _figure_api()
-    if chosen:
-        written.append(_plot_per_joint(evaluation, chosen, out, api))
-        written.append(_plot_variants_over_time(evaluation, chosen, out, api))
-    for variant in curves:
-        written.append(_plot_joint_curves(evaluation, variant, out, max(1, top_joints), api))
+    atomic.write_text(out / "table.txt", format_table(summary) + "\n")
+    written.append(out / "table.txt")
+    written.insert(0, write_summary(summary, out / "summary.json"))
+    if api is None:
+        raise missing
     return written

@@ -588,3 +588,18 @@ def test_cli_takes_a_corruption_and_a_seed(tmp_path: Path, capsys: pytest.Captur
                                                          "gap_rate": 0.0}
     assert main(["evaluate", "--sigma", "-1", str(clip_path)]) == 2
     assert "sigma" in capsys.readouterr().err
+
+
+def test_a_full_disk_while_plotting_leaves_no_summary_claiming_a_complete_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from maya_tool import report
+
+    def full_disk(*args: object, **kwargs: object) -> Path:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(report, "_plot_variants_over_time", full_disk)
+    evaluation = ev.evaluate_clip(synth.smooth_clip(frames=30), baselines=False)
+    with pytest.raises(OSError):
+        report.write_report(evaluation, tmp_path / "rep")
+    assert not (tmp_path / "rep" / "summary.json").exists()
