@@ -507,6 +507,7 @@ def test_real_retraining_flow(qtbot, tmp_path) -> None:  # type: ignore[no-untyp
         stopped = epoch_events(runner, record.id)
         assert len(stopped) < 15 and not (models / "retrained.json").exists()
         qtbot.waitUntil(lambda: not panel.controller.busy, timeout=20000)
+        qtbot.mouseClick(panel.error_view.all_button, Qt.MouseButton.LeftButton)  # every curve, not the worst 5
         before = {name: item.yData.copy() for name, item in panel.error_view.curve_items().items()}
         expected = frame_errors(clip, compute_variant(clip, "encoded", model=previous))
         for j, name in enumerate(expected.joint_names):
