@@ -94,7 +94,11 @@ def test_host_builds_a_rig_and_mirrors_attributes(fake_maya: FakeMaya, tmp_path:
     assert cmds.getAttr(f"{host.node}.mode") == 2
     assert host.attributes() == {
         "clip": str(path), "model": "", "mode": "noisy", "encode": False, "noise": pytest.approx(0.03), "compare": False,
+        "noise_type": "gaussian",
     }
+    host.update_node({"noise_type": "capture"})
+    assert cmds.getAttr(f"{host.node}.noiseType") == 3 and host.read_attribute("noise_type") == "capture"
+    host.update_node({"noise_type": "gaussian"})
 
     seen: list[tuple[str, Any]] = []
     frames: list[int] = []

@@ -21,6 +21,7 @@ from typing import Any, Callable, Mapping
 from maya import cmds
 
 from ..clip import Clip
+from ..corruption import CORRUPTIONS
 from ..errors import MocapError
 from ..modes import MODES
 from . import scene
@@ -28,7 +29,8 @@ from . import scene
 AttributeCallback = Callable[[str, Any], None]
 TimeCallback = Callable[[int], None]
 
-NODE_ATTRIBUTES = {"clip": "filePath", "model": "modelPath", "mode": "mode", "encode": "encode", "noise": "noise"}
+NODE_ATTRIBUTES = {"clip": "filePath", "model": "modelPath", "mode": "mode", "encode": "encode", "noise": "noise",
+                   "noise_type": "noiseType"}
 """Panel attribute -> csvToMat attribute (``compare`` is the host's own: a second rig)."""
 
 
@@ -46,6 +48,10 @@ def _coerce(name: str, value: Any) -> Any:
         if isinstance(value, int) and not isinstance(value, bool):
             return MODES[value]
         return str(value)
+    if name == "noise_type":
+        if isinstance(value, int) and not isinstance(value, bool):
+            return CORRUPTIONS[value]
+        return str(value)
     if name in ("encode", "compare"):
         return bool(value)
     return float(value)
@@ -60,6 +66,7 @@ class MayaHost:
     """
 
     name = "maya"
+    extra_attributes = ("noise_type",)
 
     def __init__(self, rig: scene.Rig | None = None) -> None:
         self.rig = rig
@@ -239,6 +246,8 @@ class MayaHost:
             scene.set_node(self.node, encode=value)
         elif name == "noise":
             scene.set_node(self.node, noise=value)
+        elif name == "noise_type":
+            scene.set_node(self.node, noise_type=value)
         else:
             raise ValueError(f"unknown attribute {name!r}")
 

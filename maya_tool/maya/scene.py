@@ -26,6 +26,7 @@ from maya import cmds
 
 from .. import quaternion as quat
 from ..clip import Clip
+from ..corruption import CORRUPTIONS
 from ..errors import MocapError
 from ..modes import MODES
 from ..skeleton import Skeleton
@@ -156,6 +157,7 @@ def set_node(
     mode: str | None = None,
     noise: float | None = None,
     encode: bool | None = None,
+    noise_type: str | None = None,
 ) -> None:
     """Set any of the node's controls; ``None`` leaves one unchanged."""
     if path is not None:
@@ -170,6 +172,10 @@ def set_node(
         cmds.setAttr(f"{node}.noise", float(noise))
     if encode is not None:
         cmds.setAttr(f"{node}.encode", bool(encode))
+    if noise_type is not None:
+        if noise_type not in CORRUPTIONS:
+            raise MocapError(f"unknown noise type {noise_type!r}: expected one of {', '.join(CORRUPTIONS)}")
+        cmds.setAttr(f"{node}.noiseType", CORRUPTIONS.index(noise_type))
 
 
 def connect_rig(node: str, joints: Sequence[str], *, namespace: str = "") -> list[str]:

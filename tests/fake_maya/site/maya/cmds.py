@@ -56,7 +56,7 @@ NODE_ATTRS: dict[str, dict[str, Any]] = {
     "time": {"outTime": 0.0},
     "animLayer": {"weight": 1.0, "override": False, "mute": False, "rotationAccumulationMode": 0, "passthrough": True},
     "csvToMat": {
-        "filePath": "", "frame": 0.0, "time": 0.0, "encode": False, "modelPath": "", "noise": 0.0, "mode": 0,
+        "filePath": "", "frame": 0.0, "time": 0.0, "encode": False, "modelPath": "", "noise": 0.0, "noiseType": 0, "mode": 0,
         "matOut": None, "frameError": 0.0, "jointCount": 0,
     },
 }
