@@ -152,6 +152,9 @@ def test_clicking_a_plot_moves_the_time_and_hover_reads_values(qtbot, tmp_path) 
         assert panel.controller.frame == 120 and host.current_frame() == 120
         assert abs(view.time_line.value() - 120) < 1e-9
         assert panel.transport.frame_box.value() == 120
+        # Zoomed in so each frame's cell spans several pixels whatever size the binding lays the map out at.
+        view.heat_widget.getPlotItem().setXRange(190, 210, padding=0)
+        QtGui.QGuiApplication.processEvents()
         click_in_plot(qtbot, view.heat_widget, 200.5, 4.5)
         assert panel.controller.frame == 200
 

@@ -264,7 +264,7 @@ class ErrorView(QtWidgets.QWidget):
         curves.getViewBox().sigResized.connect(self._place_note)
         plots.addWidget(self.curves_widget)
 
-        self.rotation_widget = _plot_widget("Rotation of the selected joints", "Rotation (deg)", "Frame")
+        self.rotation_widget = _plot_widget("Rotation of the selected joints", "deg", "Frame")
         rotation = self.rotation_widget.getPlotItem()
         rotation.setDownsampling(auto=True, mode="peak")
         rotation.setClipToView(True)

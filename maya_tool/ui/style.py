@@ -168,9 +168,21 @@ QLabel#figure { font-family: monospace; }
 """Styles the panel sets on itself only, never on the application (Maya's own look stays)."""
 
 
+UI_POINT_SIZE = 8.5
+"""The standalone panel's font size, about Maya's own UI font."""
+
+
 def apply_dark_theme(app: QtWidgets.QApplication) -> None:
-    """Maya's dark look for the standalone window (inside Maya, Maya's own theme applies)."""
+    """Maya's dark look for the standalone window (inside Maya, Maya's own theme applies).
+
+    The font too: the panel is laid out for a UI font the size of Maya's
+    (8.5 pt), and a Qt 5 build on Linux defaults to 12 pt, which would clip
+    labels at dock size.
+    """
     app.setStyle("Fusion")
+    font = app.font()
+    font.setPointSizeF(UI_POINT_SIZE)
+    app.setFont(font)
     palette = QtGui.QPalette()
     role = QtGui.QPalette.ColorRole
     colours = {
