@@ -304,8 +304,11 @@ def train_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return dataset_from_clips(list(zip(paths, clips))).save(folder / "train.npz")
 
 
-TINY = {"architecture": "pose", "epochs": 3, "batch_size": 1, "seed": 0}
-"""The smallest real job: the pose model, a few epochs of ~400 one-frame steps on two short clips."""
+TINY = {"architecture": "pose", "epochs": 40, "batch_size": 1, "seed": 0}
+"""A small real job: the pose model, epochs of ~400 one-frame steps on two short clips.
+
+About a second an epoch on an idle 2-core machine: long enough that a stop sent on the first
+progress event lands mid-run, however fast the machine, short enough for CI."""
 
 
 @pytest.mark.slow
