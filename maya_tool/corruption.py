@@ -174,6 +174,23 @@ def _pop_rotations(rng: np.random.Generator, count: int) -> NDArray[np.float64]:
     return quat.from_axis_angle(axis, angle)
 
 
+def _event_starts(
+    shape: tuple[int, ...], rate: float | NDArray[Any], rng: np.random.Generator, animated: NDArray[np.bool_]
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
+    """Where events start in (..., T, J, 4) rotations: (flat leading index, frame, joint) of each.
+
+    ``rate`` is a scalar or one per leading index (per window in training);
+    only ``animated`` joints get events.
+    """
+    lead, (frames, joints) = shape[:-3], shape[-3:-1]
+    rates = np.asarray(rate, dtype=np.float64)
+    rates = rates.reshape(lead + (1, 1)) if rates.ndim else rates
+    starts = (rng.random(lead + (frames, joints)) < rates) & np.asarray(animated, dtype=bool)
+    hits = np.argwhere(starts)
+    lead_index = np.ravel_multi_index(hits[:, :-2].T, lead) if lead else np.zeros(len(hits), dtype=np.int64)
+    return lead_index, hits[:, -2], hits[:, -1]
+
+
 def apply_gaps(
     rots: NDArray[np.float64], rate: float | NDArray[Any], rng: np.random.Generator, animated: NDArray[np.bool_]
 ) -> NDArray[np.float64]:
@@ -183,18 +200,15 @@ def apply_gaps(
     A dropout never starts on the first frame: there is nothing to hold.
     """
     out = np.array(rots, dtype=np.float64)
-    lead, (frames, joints) = out.shape[:-3], out.shape[-3:-1]
-    rate_arr = np.broadcast_to(np.asarray(rate, dtype=np.float64).reshape(lead + (1, 1)) if np.ndim(rate) else rate,
-                               lead + (frames, joints))
-    starts = (rng.random(lead + (frames, joints)) < rate_arr) & np.asarray(animated, dtype=bool)
-    starts[..., 0, :] = False
-    hits = np.argwhere(starts)
-    if len(hits) == 0:
+    frames, joints = out.shape[-3:-1]
+    index, first, joint = _event_starts(out.shape, rate, rng, animated)
+    keep = first > 0
+    index, first, joint = index[keep], first[keep], joint[keep]
+    if len(first) == 0:
         return out
-    lengths = rng.integers(GAP_FRAMES[0], GAP_FRAMES[1] + 1, size=len(hits))
+    lengths = rng.integers(GAP_FRAMES[0], GAP_FRAMES[1] + 1, size=len(first))
     flat = out.reshape((-1, frames, joints, 4))
-    lead_index = np.ravel_multi_index(hits[:, :-2].T, lead) if lead else np.zeros(len(hits), dtype=np.int64)
-    for b, t, j, n in zip(lead_index, hits[:, -2], hits[:, -1], lengths):
+    for b, t, j, n in zip(index, first, joint, lengths):
         flat[b, t : t + n, j] = flat[b, t - 1, j]
     return flat.reshape(out.shape)
 
@@ -204,20 +218,16 @@ def apply_pops(
 ) -> NDArray[np.float64]:
     """Spikes on (..., T, J, 4): 10-45 degrees about a random axis, held 1-3 frames, then back."""
     out = np.array(rots, dtype=np.float64)
-    lead, (frames, joints) = out.shape[:-3], out.shape[-3:-1]
-    rate_arr = np.broadcast_to(np.asarray(rate, dtype=np.float64).reshape(lead + (1, 1)) if np.ndim(rate) else rate,
-                               lead + (frames, joints))
-    starts = (rng.random(lead + (frames, joints)) < rate_arr) & np.asarray(animated, dtype=bool)
-    hits = np.argwhere(starts)
-    if len(hits) == 0:
+    frames, joints = out.shape[-3:-1]
+    index, first, joint = _event_starts(out.shape, rate, rng, animated)
+    if len(first) == 0:
         return out
-    lengths = rng.integers(POP_FRAMES[0], POP_FRAMES[1] + 1, size=len(hits))
-    spikes = _pop_rotations(rng, len(hits))
+    lengths = rng.integers(POP_FRAMES[0], POP_FRAMES[1] + 1, size=len(first))
+    spikes = _pop_rotations(rng, len(first))
     flat = out.reshape((-1, frames, joints, 4))
-    lead_index = np.ravel_multi_index(hits[:, :-2].T, lead) if lead else np.zeros(len(hits), dtype=np.int64)
     for k in range(POP_FRAMES[1]):
-        keep = (lengths > k) & (hits[:, -2] + k < frames)
-        b, t, j = lead_index[keep], hits[keep, -2] + k, hits[keep, -1]
+        keep = (lengths > k) & (first + k < frames)
+        b, t, j = index[keep], first[keep] + k, joint[keep]
         flat[b, t, j] = quat.multiply(spikes[keep], flat[b, t, j])
     return flat.reshape(out.shape)
 

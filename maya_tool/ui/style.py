@@ -32,23 +32,6 @@ STATE_COLOURS = {
 }
 
 
-def joint_colors(count: int) -> list[QtGui.QColor]:
-    """Distinct colours for ``count`` joints, stable for a given count.
-
-    Hues follow the golden ratio so neighbouring joints (often the same limb,
-    plotted next to each other) differ strongly; lightness alternates over
-    three levels so 30 curves stay distinguishable on a dark background.
-    """
-    colours = []
-    for i in range(count):
-        hue = (0.07 + i * 0.618033988749895) % 1.0
-        lightness = (0.62, 0.5, 0.72)[i % 3]
-        saturation = (0.85, 0.75, 0.9)[(i // 3) % 3]
-        r, g, b = colorsys.hls_to_rgb(hue, lightness, saturation)
-        colours.append(QtGui.QColor(int(r * 255), int(g * 255), int(b * 255)))
-    return colours
-
-
 LIMB_HUES = {
     ("left", "leg"): (0.56, 0.66),
     ("left", "arm"): (0.36, 0.50),
